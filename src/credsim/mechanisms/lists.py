@@ -1,0 +1,147 @@
+"""Phase 5, lists: blacklist entry, minimum term, exit, appeals, joint punishment, red list.
+
+Entry: an observed record whose rule lists directly, or (with scoring on) score < black_threshold.
+Exit:  at least min_term months on the list, score >= exit_threshold (with scoring on) and no
+       unpaid court judgment; or a successful appeal: a listed person appeals with probability
+       appeal_rate a month, and its false records are overturned with probability
+       appeal_success (their points are returned); a listing that rested on them ends at once.
+Joint punishment: a company entering the list costs its legal representative
+       representative_points and, with list_representative, lists the representative too.
+Red list: not blacklisted and score >= red_threshold.
+Cause of a spell, fixed at entry: BY_RULE (a true record whose rule lists), BY_FALSE (a false
+record that lists, or a score that would not be below the threshold without false records:
+the person is an innocent on the list), BY_ASSOCIATION (the person's own records are above the
+threshold; the network term, its ties' standing, took it below), BY_SCORE, BY_JOINT.
+Naming (publication) changes nothing here: it decides who can *see* the list (consequences, ties).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.state import BY_ASSOCIATION, BY_FALSE, BY_JOINT, BY_RULE, BY_SCORE, NOT_LISTED
+from ..scenario.events import EVENTS
+
+
+def _listing_hits(sim, ctx, subject: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    true_hit = np.zeros(n, bool)
+    false_hit = np.zeros(n, bool)
+    for ev, idx, true in ctx.records:
+        if EVENTS[ev][0] == subject and sim.rulebook.listing(ev) and len(idx):
+            (true_hit if true else false_hit)[idx] = True
+    return true_hit, false_hit
+
+
+def step(sim, ctx) -> None:
+    L, st = sim.sc.lists, sim.state
+    if L.blacklist:
+        _persons(sim, ctx)
+        _companies(sim, ctx)
+    else:
+        _release_all(sim, ctx)
+    if L.redlist and sim.sc.scoring.enabled:
+        st.red[:] = ~st.black & (st.score >= L.red_threshold)
+    else:
+        st.red[:] = False
+    ctx.add("innocents_listed", np.count_nonzero(st.black & (st.list_cause == BY_FALSE)))
+    ctx.add("listed_by_association", np.count_nonzero(st.black & (st.list_cause == BY_ASSOCIATION)))
+
+
+def _end_spells(st, leaving: np.ndarray) -> None:
+    months = st.months_listed[leaving]
+    st.spell_hist += np.bincount(np.minimum(months, len(st.spell_hist) - 1), minlength=len(st.spell_hist))
+    st.black[leaving] = False
+    st.list_cause[leaving] = NOT_LISTED
+    st.months_listed[leaving] = 0
+
+
+def _release_all(sim, ctx) -> None:
+    st = sim.state
+    ctx.add("blacklist_outflow", np.count_nonzero(st.black))
+    _end_spells(st, st.black.copy())
+    ctx.add("company_blacklist_outflow", np.count_nonzero(st.c_black))
+    st.c_black[:] = False
+    st.c_months_listed[:] = 0
+
+
+def _persons(sim, ctx) -> None:
+    L, st, scored = sim.sc.lists, sim.state, sim.sc.scoring.enabled
+    n = len(st.score)
+    st.months_listed[st.black] += 1
+    true_hit, false_hit = _listing_hits(sim, ctx, "person", n)
+    if L.appeals:
+        _appeals(sim, ctx)
+    low = st.score < L.black_threshold if scored else np.zeros(n, bool)
+    recovered = st.score >= L.exit_threshold if scored else np.ones(n, bool)
+    leaving = st.black & (st.months_listed >= L.min_term) & recovered & ~st.default_out & ~true_hit & ~false_hit
+    ctx.add("blacklist_outflow", np.count_nonzero(leaving))
+    _end_spells(st, leaving)
+    entering = ~st.black & (true_hit | false_hit | low)
+    thr = L.black_threshold
+    by_score = np.where(st.score - st.false_points >= thr, BY_FALSE,
+                        np.where(st.personal - st.false_points >= thr, BY_ASSOCIATION, BY_SCORE))
+    cause = np.where(true_hit, BY_RULE, np.where(false_hit, BY_FALSE, by_score))
+    st.list_cause[entering] = cause[entering]
+    st.black |= entering
+    ctx.add("blacklist_inflow", np.count_nonzero(entering))
+    ctx.punished |= entering
+
+
+def _appeals(sim, ctx) -> None:
+    L, st = sim.sc.lists, sim.state
+    rng = sim.rng["lists"]
+    listed = np.flatnonzero(st.black)
+    appellants = listed[rng.random(len(listed)) < L.appeal_rate]
+    ctx.add("appeals", len(appellants))
+    upheld = appellants[(st.false_points[appellants] < 0) & (rng.random(len(appellants)) < L.appeal_success)]
+    ctx.add("appeals_upheld", len(upheld))
+    fp = st.false_points[upheld]
+    st.personal[upheld] -= fp
+    st.score[upheld] = np.minimum(st.score[upheld] - fp, sim.sc.scoring.max)
+    st.false_points[upheld] = 0.0
+    wrongly = upheld[st.list_cause[upheld] == BY_FALSE]
+    wrongly = wrongly[~st.default_out[wrongly]]
+    ctx.add("blacklist_outflow", len(wrongly))
+    ctx.add("exits_by_appeal", len(wrongly))
+    mask = np.zeros(len(st.black), bool)
+    mask[wrongly] = True
+    _end_spells(st, mask)
+
+
+def _companies(sim, ctx) -> None:
+    L, st, scored = sim.sc.lists, sim.state, sim.sc.scoring.enabled
+    m = len(st.c_score)
+    st.c_months_listed[st.c_black] += 1
+    true_hit, _ = _listing_hits(sim, ctx, "company", m)
+    low = st.c_score < L.black_threshold if scored else np.zeros(m, bool)
+    recovered = st.c_score >= L.exit_threshold if scored else np.ones(m, bool)
+    leaving = st.c_black & (st.c_months_listed >= L.min_term) & recovered & ~st.c_default_out & ~true_hit
+    st.c_black[leaving] = False
+    st.c_months_listed[leaving] = 0
+    entering = ~st.c_black & (true_hit | low)
+    st.c_black |= entering
+    ctx.add("company_blacklist_inflow", np.count_nonzero(entering))
+    ctx.add("company_blacklist_outflow", np.count_nonzero(leaving))
+    _joint(sim, ctx, entering)
+
+
+def _joint(sim, ctx, entering: np.ndarray) -> None:
+    J, st, s = sim.sc.sanctions.joint, sim.state, sim.sc.scoring
+    if not J.enabled or not entering.any():
+        return
+    reps = np.unique(sim.society.companies.representative[entering])
+    ctx.records.append(("joint_representative", reps, True))
+    ctx.add("records_true", len(reps))
+    if s.enabled:
+        st.personal[reps] = np.clip(st.personal[reps] + J.representative_points, s.min, s.max)
+        st.score[reps] = np.clip(st.score[reps] + J.representative_points, s.min, s.max)
+        if J.employee_points:
+            staff = np.flatnonzero((st.employer >= 0) & entering[np.maximum(st.employer, 0)])
+            st.personal[staff] = np.clip(st.personal[staff] + J.employee_points, s.min, s.max)
+            st.score[staff] = np.clip(st.score[staff] + J.employee_points, s.min, s.max)
+    ctx.punished[reps] = True
+    if J.list_representative:
+        new = reps[~st.black[reps]]
+        st.black[new] = True
+        st.list_cause[new] = BY_JOINT
+        ctx.add("blacklist_inflow", len(new))

@@ -1,0 +1,177 @@
+"""Metrics: one row per step (timeseries.parquet) and the end-of-run summary (summary.json).
+
+Rates and shares are fractions of the relevant population in [0, 1]; counts are whole numbers
+for the step.  The column list of docs/ODD.md ("Observation") is kept in sync with `step_row`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .scenario.events import CHANNELS, PERSON_BAD, PERSON_GOOD
+from .society.population import EDUCATION_LEVELS
+
+COUNT_COLUMNS = (
+    "blacklist_inflow", "blacklist_outflow", "records_true", "records_false", "innocents_listed",
+    "trips_refused", "trips_refused_flight", "trips_refused_rail", "jobs_lost", "hiring_refused",
+    "school_refusals", "service_refusals_true", "service_refusals_false", "loans_refused",
+    "rewards", "appeals", "appeals_upheld", "exits_by_appeal", "ties_cut", "ties_formed",
+    "tie_refusals", "company_blacklist_inflow", "company_blacklist_outflow",
+    "false_matches_reviewed_out", "listed_by_association",
+)
+
+
+def _share(num, den) -> float:
+    return float(num) / float(den) if den else 0.0
+
+
+def assortativity(score: np.ndarray, tie_mean: np.ndarray, degree: np.ndarray) -> float:
+    """Pearson correlation of scores across the two ends of every tie (0 if scores do not vary)."""
+    d = degree.astype(np.float64)
+    total = d.sum()
+    if total == 0:
+        return 0.0
+    s = score.astype(np.float64)
+    mu = (d * s).sum() / total
+    var = (d * s * s).sum() / total - mu * mu
+    if var <= 1e-9 * max(1.0, mu * mu):
+        return 0.0
+    cov = (s * tie_mean.astype(np.float64) * d).sum() / total - mu * mu
+    return float(np.clip(cov / var, -1.0, 1.0))
+
+
+def step_row(sim, ctx, view) -> dict:
+    st, sc = sim.state, sim.sc
+    p, regions = sim.society.persons, sim.society.regions
+    n = p.count
+    employed = st.employer >= 0
+    row: dict = {"step": ctx.t, "year": ctx.t / 12.0}
+    q = np.percentile(st.score, [5, 25, 50, 75, 95])
+    row.update(score_mean=float(st.score.mean(dtype=np.float64)), score_p05=float(q[0]),
+               score_p25=float(q[1]), score_median=float(q[2]), score_p75=float(q[3]),
+               score_p95=float(q[4]))
+    grade_counts = np.bincount(st.grade, minlength=len(sc.scoring.grades))
+    for g, k in zip(sc.scoring.grades, grade_counts):
+        row[f"grade_{g.name}_share"] = _share(k, n)
+    row["blacklist_share"] = _share(np.count_nonzero(st.black), n)
+    row["redlist_share"] = _share(np.count_nonzero(st.red), n)
+    for ev in PERSON_BAD + PERSON_GOOD:
+        den = np.count_nonzero(employed) if ev == "poor_work" else n
+        row[f"{ev}_rate"] = _share(np.count_nonzero(ctx.did[ev]), den)
+        row[f"{ev}_observed_rate"] = _share(len(ctx.observed[ev]), den)
+    row["dissent_private_share"] = _share(np.count_nonzero(ctx.dissent_private), n)
+    row["dissent_expressed_share"] = row["dissent_rate"]
+    row["falsification_gap"] = row["dissent_private_share"] - row["dissent_expressed_share"]
+    row["default_outstanding_share"] = _share(np.count_nonzero(st.default_out), n)
+    for key in COUNT_COLUMNS:
+        row[key] = int(ctx.counts.get(key, 0))
+    black = st.black
+    n_black = np.count_nonzero(black)
+    row["innocent_listed_share"] = _share(row["innocents_listed"], n_black)
+    row["mean_degree"] = float(view.degree.mean(dtype=np.float64))
+    row["mean_friend_degree"] = float(view.friend_degree.mean(dtype=np.float64))
+    row["listed_isolated_share"] = _share(np.count_nonzero(black & (view.friend_degree == 0)), n_black)
+    row["listed_friend_degree"] = float(view.friend_degree[black].mean()) if n_black else 0.0
+    row["score_assortativity"] = assortativity(st.score, view.tie_mean, view.degree)
+    row["internalization_mean"] = float(st.internalization.mean(dtype=np.float64))
+    row["salience_mean"] = float(st.salience.mean(dtype=np.float64))
+    row["perceived_risk_mean"] = float(st.risk.mean(dtype=np.float64))
+    row["hardship_mean"] = float(st.hardship.mean(dtype=np.float64))
+    row["unemployment_rate"] = 1.0 - _share(np.count_nonzero(employed), n)
+    row["income_mean"] = float(st.income.mean(dtype=np.float64))
+    size = regions.size.astype(np.float64)
+    for ch in CHANNELS:
+        row[f"coverage_{ch}"] = float((ctx.coverage[ch] * size).sum() / size.sum())
+    row["compliance"] = float(ctx.counts.get("compliance", 0.0))
+    row["feedback_boost"] = float(st.boost)
+    m = len(st.c_score)
+    row["company_blacklist_share"] = _share(np.count_nonzero(st.c_black), m)
+    row["company_score_mean"] = float(st.c_score.mean(dtype=np.float64))
+    return row
+
+
+def gini(x: np.ndarray) -> float:
+    x = np.sort(np.asarray(x, dtype=np.float64))
+    n = len(x)
+    if n == 0 or x.sum() <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * (ranks * x).sum() / (n * x.sum())) - (n + 1.0) / n)
+
+
+def _groups(sim, key: np.ndarray, labels) -> dict:
+    st = sim.state
+    out = {}
+    for code, label in enumerate(labels):
+        sel = key == code
+        k = np.count_nonzero(sel)
+        out[label] = {
+            "persons": int(k),
+            "score_mean": float(st.score[sel].mean()) if k else None,
+            "blacklist_share": _share(np.count_nonzero(st.black[sel]), k),
+            "redlist_share": _share(np.count_nonzero(st.red[sel]), k),
+            "unemployment_rate": 1.0 - _share(np.count_nonzero(st.employer[sel] >= 0), k),
+            "income_mean": float(st.income[sel].mean()) if k else None,
+            "refusals_per_person": _share(st.refusals[sel].sum(), k),
+            "rewards_per_person": _share(st.rewards[sel].sum(), k),
+        }
+    return out
+
+
+def _mobility(sim) -> dict:
+    st, bands = sim.state, [g.name for g in sim.sc.scoring.grades]
+    start = st.grade_mid if st.grade_mid is not None else np.zeros_like(st.grade)
+    k = len(bands)
+    counts = np.bincount(start.astype(np.int64) * k + st.grade, minlength=k * k).reshape(k, k)
+    rows = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, rows, out=np.zeros((k, k)), where=rows > 0)
+    return {"from_step": sim.sc.run.steps // 2, "grades": bands,
+            "counts": counts.tolist(), "shares": shares.round(6).tolist()}
+
+
+def _recovery(sim) -> dict:
+    h = sim.state.spell_hist
+    total = int(h.sum())
+    if total == 0:
+        return {"spells_completed": 0, "mean_months": None, "median_months": None}
+    months = np.arange(len(h))
+    cum = np.cumsum(h)
+    return {"spells_completed": total, "mean_months": float((h * months).sum() / total),
+            "median_months": int(np.searchsorted(cum, (total + 1) / 2))}
+
+
+SUMMARY_COLUMNS = (
+    "score_mean", "blacklist_share", "redlist_share", "late_bill_rate", "misconduct_rate",
+    "dissent_private_share", "dissent_expressed_share", "falsification_gap",
+    "innocents_listed", "mean_degree", "listed_isolated_share", "score_assortativity",
+    "internalization_mean", "coverage_cameras", "company_blacklist_share", "unemployment_rate",
+)
+
+TOTAL_COLUMNS = (
+    "records_true", "records_false", "blacklist_inflow", "blacklist_outflow", "trips_refused",
+    "trips_refused_flight", "trips_refused_rail", "jobs_lost", "hiring_refused",
+    "school_refusals", "service_refusals_true", "service_refusals_false", "rewards", "appeals",
+    "appeals_upheld", "ties_cut", "ties_formed", "tie_refusals",
+)
+
+
+def final_summary(sim) -> dict:
+    st, rows, sc = sim.state, sim.rows, sim.sc
+    last = rows[-1] if rows else {}
+    tail = rows[-12:]
+    out: dict = {
+        "final": {k: last.get(k) for k in SUMMARY_COLUMNS},
+        "last_year_mean": {k: float(np.mean([r[k] for r in tail])) if tail else None for k in SUMMARY_COLUMNS},
+        "totals": {k: int(sum(r[k] for r in rows)) for k in TOTAL_COLUMNS},
+        "score_gini": gini(st.score - sc.scoring.min),
+        "grade_mobility": _mobility(sim),
+        "recovery": _recovery(sim),
+        "by_education": _groups(sim, st.initial_education, EDUCATION_LEVELS),
+        "by_income_quintile": _groups(sim, st.initial_income_quintile, ("q1", "q2", "q3", "q4", "q5")),
+    }
+    q = out["by_income_quintile"]
+    out["inequality"] = {
+        "score_gap_top_minus_bottom_quintile": (q["q5"]["score_mean"] or 0.0) - (q["q1"]["score_mean"] or 0.0),
+        "blacklist_share_bottom_over_top_quintile": _share(q["q1"]["blacklist_share"], q["q5"]["blacklist_share"]),
+    }
+    return out

@@ -1,0 +1,221 @@
+"""Loading scenarios: built-in names, TOML files, dicts; `extends`; `--set` overrides."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import tomli_w
+from pydantic import ValidationError
+
+from .errors import Problem, ScenarioError, from_validation_error, suggest
+from .schema import Scenario
+
+BUILTIN_PACKAGE = "credsim.scenario.builtin"
+DEFAULT_SCENARIO = "seed"
+
+
+def builtin_names() -> list[str]:
+    files = resources.files(BUILTIN_PACKAGE).iterdir()
+    order = ["baseline", "sesame", "court-blacklist", "rongcheng", "seed", "safeguards"]
+    names = sorted(p.name[:-5] for p in files if p.name.endswith(".toml"))
+    return [n for n in order if n in names] + [n for n in names if n not in order]
+
+
+def _builtin_text(name: str) -> str:
+    return resources.files(BUILTIN_PACKAGE).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+
+
+def _parse_toml(text: str, source: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem("", source, f"not valid TOML: {exc}")], source) from None
+
+
+def _read_source(source: str | Path, chain: tuple[str, ...]) -> tuple[dict, str, Path | None]:
+    """Raw data of a built-in or a file, with its `extends` already merged in."""
+    text_source = str(source)
+    if isinstance(source, str) and source in builtin_names():
+        data = _parse_toml(_builtin_text(source), source)
+        ident, base_dir, default_name = f"builtin:{source}", None, source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            names = builtin_names()
+            hint = suggest(text_source, names)
+            msg = "no such built-in scenario or file; built-ins: " + ", ".join(names)
+            if hint:
+                msg = f"did you mean '{hint}'? " + msg
+            raise ScenarioError([Problem("scenario", text_source, msg)])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError([Problem("scenario", text_source, f"cannot be read: {exc}")]) from None
+        data = _parse_toml(text, text_source)
+        ident, base_dir, default_name = str(path.resolve()), path.resolve().parent, path.stem
+    if ident in chain:
+        raise ScenarioError([Problem("extends", text_source, "extends itself (a cycle): " + " -> ".join(chain + (ident,)))])
+    data.setdefault("name", default_name)
+    parent = data.pop("extends", None)
+    if parent is not None:
+        data = _merge(_resolve_parent(parent, base_dir, chain + (ident,)), data)
+    return data, ident, base_dir
+
+
+def _resolve_parent(parent: Any, base_dir: Path | None, chain: tuple[str, ...]) -> dict:
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem("extends", parent, "allowed: a built-in name or a path to a .toml file")])
+    if parent not in builtin_names() and base_dir is not None and not Path(parent).is_absolute():
+        candidate = base_dir / parent
+        if candidate.is_file():
+            parent = str(candidate)
+    parent_data, _, _ = _read_source(parent, chain)
+    parent_data.pop("name", None)
+    parent_data.pop("description", None)
+    return parent_data
+
+
+def _merge(base: dict, top: Mapping) -> dict:
+    """Deep merge: tables merge key by key, everything else (lists included) is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`a.b=1` -> ("a.b", 1).  The value is read as a TOML value, else kept as a string."""
+    if "=" not in text:
+        raise ScenarioError([Problem(text, "(no value)", "allowed: KEY=VALUE, e.g. scoring.network_weight=0")])
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    if not key:
+        raise ScenarioError([Problem("(empty key)", raw, "allowed: KEY=VALUE with a dotted key")])
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def set_dotted(data: dict, key: str, value: Any) -> None:
+    """Assign `value` at a dotted key (`rules.0.points` or `rules[0].points` index lists)."""
+    parts = [p for p in _INDEX.sub(r".\1", key).split(".")]
+    target: Any = data
+    for i, part in enumerate(parts[:-1]):
+        here = ".".join(parts[: i + 1])
+        if isinstance(target, list):
+            target = _list_item(target, part, here, value)
+            continue
+        nxt = target.get(part)
+        if nxt is None:
+            nxt = [] if parts[i + 1].isdigit() else {}
+            target[part] = nxt
+        if not isinstance(nxt, (dict, list)):
+            raise ScenarioError([Problem(key, value, f"'{here}' is a value, not a section")])
+        target = nxt
+    last = parts[-1]
+    if isinstance(target, list):
+        idx = _index(last, len(target), key, value)
+        if idx == len(target):
+            target.append(value)
+        else:
+            target[idx] = value
+    else:
+        target[last] = value
+
+
+def _index(part: str, length: int, key: str, value: Any) -> int:
+    if not part.isdigit() or int(part) > length:
+        raise ScenarioError([Problem(key, value, f"list index '{part}' out of range; allowed: 0..{length}")])
+    return int(part)
+
+
+def _list_item(target: list, part: str, here: str, value: Any) -> Any:
+    idx = _index(part, len(target), here, value)
+    if idx == len(target):
+        target.append({})
+    return target[idx]
+
+
+def load_raw(source: str | Path | Mapping | Scenario = DEFAULT_SCENARIO) -> dict:
+    """The merged, unvalidated data of a scenario source."""
+    if isinstance(source, Scenario):
+        return scenario_to_dict(source)
+    if isinstance(source, Mapping):
+        data = copy.deepcopy(dict(source))
+        data.setdefault("name", "custom")
+        parent = data.pop("extends", None)
+        if parent is not None:
+            data = _merge(_resolve_parent(parent, None, ()), data)
+        return data
+    data, _, _ = _read_source(source, ())
+    return data
+
+
+def load_scenario(
+    source: str | Path | Mapping | Scenario = DEFAULT_SCENARIO,
+    sets: Iterable[str] = (),
+    overrides: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Resolve and validate a scenario.  Raises `ScenarioError` naming every problem."""
+    data = load_raw(source)
+    for text in sets:
+        key, value = parse_assignment(text)
+        set_dotted(data, key, value)
+    for key, value in (overrides or {}).items():
+        set_dotted(data, key, value)
+    return validate_data(data, source=str(source) if isinstance(source, (str, Path)) else "")
+
+
+def validate_data(data: dict, source: str = "") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(from_validation_error(exc, Scenario, data), source) from None
+
+
+def scenario_to_dict(scenario: Scenario) -> dict:
+    return _plain(scenario.model_dump(mode="python"))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def to_toml(scenario: Scenario) -> str:
+    return tomli_w.dumps(scenario_to_dict(scenario))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A hash of everything that decides a run's outcome (the seed included)."""
+    text = json.dumps(_finite(scenario_to_dict(scenario)), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    return obj
