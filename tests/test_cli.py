@@ -74,7 +74,8 @@ def test_scenarios_show_validate(tmp_path):
     r = invoke("scenarios")
     assert r.exit_code == 0
     names = [line.split()[0] for line in r.output.strip().splitlines()]
-    assert names == ["baseline", "sesame", "court-blacklist", "rongcheng", "seed", "safeguards"]
+    assert names == ["baseline", "sesame", "court-blacklist", "rongcheng", "seed", "safeguards",
+                     "seed-lifted", "seed-reformed"]
     r = invoke("show", "safeguards")
     assert r.exit_code == 0 and tomllib.loads(r.output)["lists"]["appeals"] is True
     good = tmp_path / "good.toml"

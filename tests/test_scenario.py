@@ -8,16 +8,17 @@ from credsim import ScenarioError, builtin_names, load_scenario, to_toml
 from credsim.scenario import scenario_hash
 from credsim.scenario.load import parse_assignment
 
-BUILTINS = ["baseline", "sesame", "court-blacklist", "rongcheng", "seed", "safeguards"]
+BUILTINS = ["baseline", "sesame", "court-blacklist", "rongcheng", "seed", "safeguards",
+            "seed-lifted", "seed-reformed"]
 
 
 def test_the_six_builtins_ship_and_validate():
-    assert builtin_names()[:6] == BUILTINS
+    assert builtin_names() == BUILTINS
     for name in BUILTINS:
         sc = load_scenario(name)
         assert sc.name == name
         assert sc.population.agents >= 100_000
-        assert sc.run.steps == 120
+        assert sc.run.steps == (240 if name == "seed-lifted" else 120)
 
 
 def test_builtins_differ_as_the_model_says():

@@ -17,8 +17,15 @@ COUNT_COLUMNS = (
     "school_refusals", "service_refusals_true", "service_refusals_false", "loans_refused",
     "rewards", "appeals", "appeals_upheld", "exits_by_appeal", "ties_cut", "ties_formed",
     "tie_refusals", "company_blacklist_inflow", "company_blacklist_outflow",
-    "false_matches_reviewed_out", "listed_by_association",
+    "false_matches_reviewed_out", "listed_by_association", "timeline_changes",
 )
+
+# outcomes whose persistence after a timeline change is measured against the reference run
+PERSISTENCE_COLUMNS = (
+    "compliance", "late_bill_rate", "misconduct_rate", "dissent_expressed_share",
+    "falsification_gap", "internalization_mean", "blacklist_share",
+)
+PERSISTENCE_YEARS = (1, 5, 10)
 
 
 def _share(num, den) -> float:
@@ -56,7 +63,7 @@ def step_row(sim, ctx, view) -> dict:
     row["blacklist_share"] = _share(np.count_nonzero(st.black), n)
     row["redlist_share"] = _share(np.count_nonzero(st.red), n)
     for ev in PERSON_BAD + PERSON_GOOD:
-        den = np.count_nonzero(employed) if ev == "poor_work" else n
+        den = ctx.counts.get("employed_start", 0) if ev == "poor_work" else n
         row[f"{ev}_rate"] = _share(np.count_nonzero(ctx.did[ev]), den)
         row[f"{ev}_observed_rate"] = _share(len(ctx.observed[ev]), den)
     row["dissent_private_share"] = _share(np.count_nonzero(ctx.dissent_private), n)
@@ -174,4 +181,33 @@ def final_summary(sim) -> dict:
         "score_gap_top_minus_bottom_quintile": (q["q5"]["score_mean"] or 0.0) - (q["q1"]["score_mean"] or 0.0),
         "blacklist_share_bottom_over_top_quintile": _share(q["q1"]["blacklist_share"], q["q5"]["blacklist_share"]),
     }
+    return out
+
+
+def persistence(rows: list[dict], lifted: int | None) -> dict:
+    """How much of the system's effect remains after the last timeline change.
+
+    effect(t) = outcome(t) - outcome_reference(t); during = mean effect over the 12 months
+    before the change; after Y years = mean effect over months [lifted + 12(Y-1), lifted + 12Y);
+    remaining = after / during (None where the run ends first or there was no effect).
+    """
+    if lifted is None or lifted < 1:
+        return {"lifted_at_step": lifted, "note": "no timeline change to measure from"}
+
+    def effect(col: str, lo: int, hi: int) -> float | None:
+        window = rows[max(lo, 0):hi]
+        if hi > len(rows) or not window:
+            return None
+        return float(np.mean([r[col] - r[f"{col}_reference"] for r in window]))
+
+    out: dict = {"lifted_at_step": lifted, "effect_during": {}, "effect_after": {}, "remaining": {}}
+    for col in PERSISTENCE_COLUMNS:
+        during = effect(col, lifted - 12, lifted)
+        out["effect_during"][col] = during
+        for years in PERSISTENCE_YEARS:
+            key = f"{years}y"
+            after = effect(col, lifted + 12 * (years - 1), lifted + 12 * years)
+            out["effect_after"].setdefault(key, {})[col] = after
+            ok = after is not None and during is not None and abs(during) > 1e-9
+            out["remaining"].setdefault(key, {})[col] = after / during if ok else None
     return out

@@ -8,6 +8,11 @@ The step is the phase list of docs/ODD.md ("Process overview and scheduling"):
 Each phase is one function of one module in `credsim.mechanisms`.  Before the first step and
 after each step one pass over the network computes what every person sees of its ties
 (`NetworkView`); the next step's phases and this step's metrics read it.
+
+A `[[timeline]]` entry swaps the scenario in force at the start of its step (phases read
+`sim.sc` every step).  With `run.reference`, a second simulation of the same society and seed
+runs in lockstep under the scenario the last timeline entry leaves (the world that never had
+what the timeline removed); its key columns join each row as `<column>_reference`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 from .. import metrics
 from ..mechanisms import actions, consequences, learning, lists, observation, rollout, scoring, ties
 from ..scenario.events import channel_of
+from ..scenario.load import timeline_scenarios
 from ..scenario.schema import Scenario
 from ..society import Society, make_society
 from ..society.network import aggregate
@@ -53,7 +59,13 @@ class Simulation:
     """One run: `Simulation(scenario).run()` or step by step with `step()`."""
 
     def __init__(self, scenario: Scenario):
+        self.scenario = scenario  # as loaded; `sc` is the scenario in force this step
         self.sc = scenario
+        self.timeline = {}
+        for step, sc_k, n_keys in timeline_scenarios(scenario):
+            self.timeline[step] = (sc_k, self.timeline.get(step, (None, 0))[1] + n_keys)
+        self.applied: list[dict] = []
+        self.reference = Simulation(reference_scenario(scenario)) if scenario.run.reference else None
         self.rng = streams(scenario.run.seed)
         self.society: Society = make_society(scenario, self.rng)
         self.state: State = initial_state(scenario, self.society)
@@ -78,9 +90,21 @@ class Simulation:
                   v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs)
         return v
 
+    def _apply_timeline(self, ctx: StepContext) -> None:
+        change = self.timeline.get(ctx.t)
+        if change is None:
+            return
+        self.sc, n_keys = change
+        self.rulebook = Rulebook.from_scenario(self.sc)
+        ctx.add("timeline_changes", n_keys)
+        for entry in self.scenario.timeline:
+            if entry.step == ctx.t:
+                self.applied.append({"step": ctx.t, "at": entry.at, "set": dict(entry.set)})
+
     def step(self) -> dict:
         st = self.state
         ctx = StepContext(t=st.step)
+        self._apply_timeline(ctx)
         v = self.view
         ctx.tie_mean, ctx.listed_ties, ctx.degree = v.tie_mean, v.listed_ties, v.degree
         ctx.friend_degree, ctx.tie_did, ctx.tie_obs = v.friend_degree, v.tie_did, v.tie_obs
@@ -91,6 +115,9 @@ class Simulation:
         if st.step == self.sc.run.steps // 2:
             st.grade_mid = st.grade.copy()
         row = metrics.step_row(self, ctx, self.view)
+        if self.reference is not None:
+            ref = self.reference.step()
+            row.update({f"{k}_reference": ref[k] for k in metrics.PERSISTENCE_COLUMNS})
         self.rows.append(row)
         st.step += 1
         return row
@@ -114,4 +141,17 @@ class Simulation:
         return self.rows
 
     def summary(self) -> dict:
-        return metrics.final_summary(self)
+        out = metrics.final_summary(self)
+        out["timeline"] = self.applied
+        if self.reference is not None:
+            lifted = self.applied[-1]["step"] if self.applied else None
+            out["persistence"] = metrics.persistence(self.rows, lifted)
+        return out
+
+
+def reference_scenario(scenario: Scenario) -> Scenario:
+    """The scenario as the last timeline entry leaves it, from step 0, with no timeline."""
+    stages = timeline_scenarios(scenario)
+    final = stages[-1][1] if stages else scenario
+    run = final.run.model_copy(update={"reference": False})
+    return final.model_copy(update={"timeline": (), "run": run, "name": f"{scenario.name}-reference"})

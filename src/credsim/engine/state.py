@@ -13,6 +13,13 @@ from ..scenario.events import PERSON_BAD, PERSON_GOOD
 from ..scenario.schema import Scenario
 from ..society import Society
 
+def grade_of(score, bands) -> np.ndarray:
+    """Index of the first band, best to worst, whose `min` the score reaches (the worst if none)."""
+    mins = np.array([g.min for g in bands], dtype=np.float64)[::-1]  # ascending
+    pos = np.searchsorted(mins, score, side="right") - 1
+    return np.clip(len(mins) - 1 - pos, 0, len(mins) - 1).astype(np.int8)
+
+
 # list causes
 NOT_LISTED, BY_SCORE, BY_RULE, BY_JOINT, BY_FALSE, BY_ASSOCIATION = 0, 1, 2, 3, 4, 5
 
@@ -67,6 +74,7 @@ def initial_state(sc: Scenario, society: Society) -> State:
     p, c = society.persons, society.companies
     n, m = p.count, c.count
     base = np.float32(sc.scoring.base)
+    base_grade = grade_of(sc.scoring.base, sc.scoring.grades)
     employer = p.employer0.copy()
     income = np.where(employer >= 0, p.income_base, p.income_base * sc.population.unemployment_income)
     quint = np.empty(n, dtype=np.int8)
@@ -75,7 +83,7 @@ def initial_state(sc: Scenario, society: Society) -> State:
         score=np.full(n, base, np.float32),
         personal=np.full(n, base, np.float32),
         false_points=np.zeros(n, np.float32),
-        grade=np.zeros(n, np.int8),
+        grade=np.full(n, base_grade, np.int8),
         black=np.zeros(n, bool),
         red=np.zeros(n, bool),
         list_cause=np.zeros(n, np.int8),
@@ -85,7 +93,7 @@ def initial_state(sc: Scenario, society: Society) -> State:
         income=income.astype(np.float32),
         hardship=p.hardship0.copy(),
         pressure=np.zeros(n, np.float32),
-        internalization=np.full(n, sc.learning.internalization_initial, np.float32),
+        internalization=np.full(n, sc.learning.internalization_initial * sc.learning.internalize, np.float32),
         salience=np.full(n, sc.learning.salience_initial, np.float32),
         risk=np.full((len(PERSON_BAD), n), sc.learning.initial_risk, np.float32),
         acted=np.zeros(n, np.uint16),
@@ -94,7 +102,7 @@ def initial_state(sc: Scenario, society: Society) -> State:
         rewards=np.zeros(n, np.int32),
         jobs_lost=np.zeros(n, np.int32),
         c_score=np.full(m, base, np.float32),
-        c_grade=np.zeros(m, np.int8),
+        c_grade=np.full(m, base_grade, np.int8),
         c_black=np.zeros(m, bool),
         c_months_listed=np.zeros(m, np.int32),
         c_default_out=np.zeros(m, bool),

@@ -75,6 +75,7 @@ def _persons(sim, ctx) -> None:
         ctx.did[ev] = did
         none_bad &= ~did
     ctx.add("compliance_n", np.count_nonzero(none_bad))
+    ctx.add("employed_start", np.count_nonzero(st.employer >= 0))
     k0 = len(PERSON_BAD)
     for k, ev in enumerate(PERSON_GOOD, start=k0):
         bit = ACTION_BITS[ev]

@@ -8,7 +8,8 @@ Blacklisted persons (each sanction switchable):
   school      the child's school application is refused with probability `enforcement`;
   services    at the door of a hotel, recognition refuses a listed person with probability
               coverage_cameras * hit_rate and an innocent with coverage_cameras *
-              false_match_rate (a false match against the list); a loan is refused with
+              false_match_rate * (1 - human_review) (a false match against the list that
+              the staff's review does not catch); a loan is refused with
               probability loan_enforcement.
 Red-listed persons receive a reward (deposit waivers, fast visas, cheaper loans): hardship
 falls by hardship_relief.
@@ -76,7 +77,8 @@ def step(sim, ctx) -> None:
         cam = ctx.cov("cameras", p.region)
         rec = sc.recognition
         count("service_refusals_true", att["hotel"] & black & (u[6] < cam * rec.hit_rate))
-        count("service_refusals_false", att["hotel"] & ~black & (u[6] < cam * rec.false_match_rate))
+        false_door = cam * rec.false_match_rate * (1.0 - rec.human_review)
+        count("service_refusals_false", att["hotel"] & ~black & (u[6] < false_door))
         loans = att["loan"] & black & (u[7] < S.services.loan_enforcement)
         ctx.add("loans_refused", np.count_nonzero(loans))
         ctx.add("service_refusals_true", np.count_nonzero(loans))

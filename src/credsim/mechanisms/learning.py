@@ -6,11 +6,13 @@ ties' actions (of those who did a, the share that was recorded), and propaganda 
     risk_a += propaganda_rate * propaganda * (1 - risk_a)
 The standard (society-wide, per action) tracks what the rulebook declares bad or good:
     standard_a += standard_rate * (declared_a - standard_a)
-Internalization grows with punishments, rewards and propaganda, and fades without them:
+Internalization grows with punishments, rewards and propaganda, and fades without them
+(learning.internalize = false holds it at 0):
     I += (internalization_punish * punished + internalization_reward * rewarded
           + propaganda_rate * propaganda) * (1 - I) - internalization_fade * I
-Salience grows with the game-like display of the score and with records received:
-    S += salience_growth * (gamification + 0.5 * had a record) * (1 - S) - salience_fade * S
+Salience grows with the game-like display of the score and with what the system did to the
+person this month (a scored record, a listing, a refusal, a lost job or a reward):
+    S += salience_growth * (gamification + 0.5 * touched) * (1 - S) - salience_fade * S
 """
 
 from __future__ import annotations
@@ -45,8 +47,12 @@ def step(sim, ctx) -> None:
         declared = rb.declared_bad(ev) if ev in PERSON_BAD else rb.declared_good(ev)
         st.standard[bit] += L.standard_rate * (float(declared) - st.standard[bit])
     I = st.internalization
-    grow = (L.internalization_punish * ctx.punished + L.internalization_reward * ctx.rewarded
-            + L.propaganda_rate * L.propaganda)
+    if not L.internalize:
+        I[:] = 0.0
+        grow = 0.0
+    else:
+        grow = (L.internalization_punish * ctx.punished + L.internalization_reward * ctx.rewarded
+                + L.propaganda_rate * L.propaganda)
     I += grow * (1.0 - I) - L.internalization_fade * I
     np.clip(I, 0.0, 1.0, out=I)
     recorded = ctx.punished | ctx.rewarded

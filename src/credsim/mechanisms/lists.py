@@ -1,10 +1,11 @@
 """Phase 5, lists: blacklist entry, minimum term, exit, appeals, joint punishment, red list.
 
 Entry: an observed record whose rule lists directly, or (with scoring on) score < black_threshold.
-Exit:  at least min_term months on the list, score >= exit_threshold (with scoring on) and no
-       unpaid court judgment; or a successful appeal: a listed person appeals with probability
-       appeal_rate a month, and its false records are overturned with probability
-       appeal_success (their points are returned); a listing that rested on them ends at once.
+Exit:  at least min_term months on the list, score >= exit_threshold (with scoring on), no
+       unpaid court judgment and no listing record this month; or a successful appeal: a
+       listed person appeals with probability appeal_rate a month, and its false records are
+       overturned with probability appeal_success (their points are returned); a listing that
+       rested on them (cause BY_FALSE) ends at once unless a court judgment is unpaid.
 Joint punishment: a company entering the list costs its legal representative
        representative_points and, with list_representative, lists the representative too.
 Red list: not blacklisted and score >= red_threshold.
@@ -96,7 +97,7 @@ def _appeals(sim, ctx) -> None:
     upheld = appellants[(st.false_points[appellants] < 0) & (rng.random(len(appellants)) < L.appeal_success)]
     ctx.add("appeals_upheld", len(upheld))
     fp = st.false_points[upheld]
-    st.personal[upheld] -= fp
+    st.personal[upheld] = np.minimum(st.personal[upheld] - fp, sim.sc.scoring.max)
     st.score[upheld] = np.minimum(st.score[upheld] - fp, sim.sc.scoring.max)
     st.false_points[upheld] = 0.0
     wrongly = upheld[st.list_cause[upheld] == BY_FALSE]

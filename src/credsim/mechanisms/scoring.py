@@ -3,6 +3,7 @@
 For persons:
     personal += sum of the rule points of the month's records (true and false)
     personal += decay * (base - personal)                   (forgetting)
+    personal = clip(personal, min, max)
     score = clip(personal + network_weight * (mean score of ties - base)
                  - listed_tie_penalty * (blacklisted ties), min, max)
 The network term is a level added to the person's own record, not an increment: an increment
@@ -15,13 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engine.state import grade_of
 from ..scenario.events import EVENTS
-
-
-def grades_of(score: np.ndarray, bands) -> np.ndarray:
-    mins = np.array([g.min for g in bands], dtype=np.float64)[::-1]  # ascending
-    pos = np.searchsorted(mins, score, side="right") - 1
-    return np.clip(len(mins) - 1 - pos, 0, len(mins) - 1).astype(np.int8)
 
 
 def step(sim, ctx) -> None:
@@ -50,8 +46,8 @@ def step(sim, ctx) -> None:
     np.clip(st.personal, s.min, s.max, out=st.personal)
     net = s.network_weight * (ctx.tie_mean - base) - s.listed_tie_penalty * ctx.listed_ties
     np.clip(st.personal + net.astype(np.float32), s.min, s.max, out=st.score)
-    st.grade[:] = grades_of(st.score, s.grades)
+    st.grade[:] = grade_of(st.score, s.grades)
     st.c_score += c_points
     st.c_score[:] = base + (st.c_score - base) * keep
     np.clip(st.c_score, s.min, s.max, out=st.c_score)
-    st.c_grade[:] = grades_of(st.c_score, s.grades)
+    st.c_grade[:] = grade_of(st.c_score, s.grades)

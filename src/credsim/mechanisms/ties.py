@@ -10,7 +10,7 @@ tie with probability form_rate a month: to a friend of a friend with probability
 else to a random resident of its region.  The candidate refuses with probability
 refusal * cost_proposer ("the man who could not get a date"); the proposer avoids a
 candidate with probability refusal * cost_candidate; a candidate already above its own initial
-friend count declines (so the mean degree cannot inflate).
+friend count declines, so nobody ends more than one friend tie above its initial count.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def tie_cost(sim) -> np.ndarray:
     cost = np.zeros(n, np.float32)
     s = sc.scoring
     if s.enabled and s.network_weight > 0:
-        cost += np.float32(sc.ties.score_aversion * s.network_weight) * np.maximum(0.0, s.base - st.score) / np.float32(s.base - s.min)
+        cost += np.float32(sc.ties.score_aversion * s.network_weight) * np.maximum(0.0, s.base - st.score) / np.float32(max(s.base - s.min, 1.0))
     if sc.lists.blacklist:
         visible = float(sc.lists.naming) + s.listed_tie_penalty / sc.behaviour.point_scale * s.enabled
         if visible:

@@ -96,7 +96,7 @@ def from_validation_error(err: ValidationError, root: type[BaseModel], data: Any
             if hint:
                 msg += f"; did you mean '{dotted(loc[:-1] + (hint,))}'?"
             if allowed:
-                msg += f" Allowed here: {', '.join(allowed)}"
+                msg += f"{'' if hint else '.'} Allowed here: {', '.join(allowed)}"
             problems.append(Problem(key, value, msg))
             continue
         msg = e.get("msg", "invalid value")

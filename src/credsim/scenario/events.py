@@ -20,8 +20,9 @@ CHANNELS: tuple[str, ...] = (
 # event -> (subject, channel, kind)
 #   subject: "person" or "company"
 #   kind: "bad" actions are drawn from the utility with deterrence; "good" actions are drawn
-#         with rewards; "static" events are registered once when a channel first reaches a
-#         person; "resolution" events end an outstanding court default.
+#         with rewards; "static" events confirm a fixed attribute (a degree) once a year for
+#         the holders the channel reaches; "resolution" events end an outstanding court
+#         default; "joint" events are written by joint punishment, never by a rule.
 EVENTS: dict[str, tuple[str, str, str]] = {
     "late_bill": ("person", "payments", "bad"),
     "poor_work": ("person", "employer", "bad"),

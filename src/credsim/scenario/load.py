@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from .errors import Problem, ScenarioError, from_validation_error, suggest
 from .schema import Scenario
+from .timeline import check_entries
 
 BUILTIN_PACKAGE = "credsim.scenario.builtin"
 DEFAULT_SCENARIO = "seed"
@@ -24,7 +25,8 @@ DEFAULT_SCENARIO = "seed"
 
 def builtin_names() -> list[str]:
     files = resources.files(BUILTIN_PACKAGE).iterdir()
-    order = ["baseline", "sesame", "court-blacklist", "rongcheng", "seed", "safeguards"]
+    order = ["baseline", "sesame", "court-blacklist", "rongcheng", "seed", "safeguards",
+             "seed-lifted", "seed-reformed"]
     names = sorted(p.name[:-5] for p in files if p.name.endswith(".toml"))
     return [n for n in order if n in names] + [n for n in names if n not in order]
 
@@ -84,10 +86,12 @@ def _resolve_parent(parent: Any, base_dir: Path | None, chain: tuple[str, ...]) 
 
 
 def _merge(base: dict, top: Mapping) -> dict:
-    """Deep merge: tables merge key by key, everything else (lists included) is replaced."""
+    """Deep merge: tables merge key by key, timelines add up, everything else is replaced."""
     out = copy.deepcopy(base)
     for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+        if key == "timeline" and isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = copy.deepcopy(out[key]) + copy.deepcopy(value)  # timelines add up
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -184,9 +188,38 @@ def load_scenario(
 
 def validate_data(data: dict, source: str = "") -> Scenario:
     try:
-        return Scenario.model_validate(data)
+        data = dict(data, timeline=check_entries(data.get("timeline")))
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(from_validation_error(exc, Scenario, data), source) from None
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, source) from None
+    timeline_scenarios(scenario, source)
+    return scenario
+
+
+def timeline_scenarios(scenario: Scenario, source: str = "") -> list[tuple[int, Scenario, int]]:
+    """(step, scenario in force from that step, number of keys set) for each timeline entry.
+
+    Entries apply cumulatively in order; each resulting scenario is validated like `--set`.
+    """
+    data = scenario_to_dict(scenario)
+    data["timeline"] = []
+    out = []
+    for i, entry in enumerate(scenario.timeline):
+        for key, value in entry.set.items():
+            try:
+                set_dotted(data, key, value)
+            except ScenarioError as exc:
+                raise ScenarioError([Problem(f"timeline[{i}].set.{p.key}", p.value, p.message)
+                                     for p in exc.problems], source) from None
+        try:
+            out.append((entry.step, Scenario.model_validate(data), len(entry.set)))
+        except ValidationError as exc:
+            problems = from_validation_error(exc, Scenario, data)
+            raise ScenarioError([Problem(f"timeline[{i}].set.{p.key}", p.value, p.message)
+                                 for p in problems], source) from None
+    return out
 
 
 def scenario_to_dict(scenario: Scenario) -> dict:

@@ -8,11 +8,12 @@ built-in scenarios (`credsim scenarios`) set the system up.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .events import CHANNELS, EVENTS, RULE_EVENTS
+from .timeline import parse_at
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -26,6 +27,7 @@ class Section(BaseModel):
 class RunSection(Section):
     steps: Annotated[int, Field(ge=1, le=100_000)] = 120
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
+    reference: bool = False  # also run the world as the last timeline entry leaves it, from step 0
 
 
 class PopulationSection(Section):
@@ -45,6 +47,13 @@ class PopulationSection(Section):
     household_size_mean: Annotated[float, Field(ge=1.0, le=8.0)] = 2.8
     separation_rate: Prob = 0.01
     hire_rate: Prob = 0.12
+
+    @model_validator(mode="after")
+    def _regions_fit(self):
+        if self.regions > self.agents:
+            raise ValueError(f"regions ({self.regions}) must not exceed agents ({self.agents}): "
+                             "every region needs a resident")
+        return self
 
     @field_validator("education_shares")
     @classmethod
@@ -254,6 +263,7 @@ class BehaviourSection(Section):
 
 class LearningSection(Section):
     enabled: bool = True
+    internalize: bool = True
     risk_rate: Prob = 0.1
     initial_risk: Prob = 0.2
     standard_rate: Prob = 0.04
@@ -284,6 +294,15 @@ class FeedbackSection(Section):
     max_boost: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
 
 
+class TimelineEntry(Section):
+    at: Union[int, str]
+    set: dict[str, Any]
+
+    @property
+    def step(self) -> int:
+        return parse_at(self.at)
+
+
 class Scenario(Section):
     """A fully resolved scenario: what `credsim show` prints and `scenario.toml` holds."""
 
@@ -302,6 +321,7 @@ class Scenario(Section):
     learning: LearningSection = LearningSection()
     ties: TiesSection = TiesSection()
     feedback: FeedbackSection = FeedbackSection()
+    timeline: tuple[TimelineEntry, ...] = ()
 
     @model_validator(mode="after")
     def _rules_unique(self):

@@ -59,7 +59,7 @@ def _friend_pairs(n_friend_stubs: np.ndarray, persons: Persons, regions: Regions
     size = hi - lo
     offset = rng.integers(1, net.window + 1, k) * np.where(rng.random(k) < 0.5, -1, 1)
     local = src + offset
-    # reflect into the region's range (regions smaller than the window wrap around)
+    # wrap around inside the region's index range
     local = lo + np.mod(local - lo, np.maximum(size, 1))
     far = rng.integers(0, len(n_friend_stubs), k)
     dst = np.where(rng.random(k) < net.locality, local, far)
