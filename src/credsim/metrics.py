@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .engine.state import ACTION_BITS
 from .scenario.events import CHANNELS, PERSON_BAD, PERSON_GOOD
 from .society.population import EDUCATION_LEVELS
 
@@ -64,8 +65,9 @@ def step_row(sim, ctx, view) -> dict:
     row["redlist_share"] = _share(np.count_nonzero(st.red), n)
     for ev in PERSON_BAD + PERSON_GOOD:
         den = ctx.counts.get("employed_start", 0) if ev == "poor_work" else n
-        row[f"{ev}_rate"] = _share(np.count_nonzero(ctx.did[ev]), den)
-        row[f"{ev}_observed_rate"] = _share(len(ctx.observed[ev]), den)
+        bit = np.uint16(1 << ACTION_BITS[ev])
+        row[f"{ev}_rate"] = _share(np.count_nonzero(ctx.acted & bit), den)
+        row[f"{ev}_observed_rate"] = _share(np.count_nonzero(ctx.seen & bit), den)
     row["dissent_private_share"] = _share(np.count_nonzero(ctx.dissent_private), n)
     row["dissent_expressed_share"] = row["dissent_rate"]
     row["falsification_gap"] = row["dissent_private_share"] - row["dissent_expressed_share"]

@@ -27,10 +27,10 @@ from ..scenario.events import channel_of
 from ..scenario.load import timeline_scenarios
 from ..scenario.schema import Scenario
 from ..society import Society, make_society
-from ..society.network import aggregate
+from ..society.network import aggregate, spread_table
 from .rng import streams
 from .rulebook import Rulebook
-from .state import ACTION_BITS, N_BITS, State, StepContext, initial_state
+from .state import N_SEEN, State, StepContext, initial_state
 
 PHASES = (
     ("rollout", rollout.step),
@@ -72,6 +72,7 @@ class Simulation:
         self.rulebook = Rulebook.from_scenario(scenario)
         self.income_ref = float(np.median(self.society.persons.income_base))
         self.channel_of = channel_of
+        self._spread = spread_table(N_SEEN)
         self.view = self._perceive()
         self.rows: list[dict] = []
 
@@ -83,10 +84,10 @@ class Simulation:
             listed_ties=np.empty(n, np.int32),
             degree=np.empty(n, np.int32),
             friend_degree=np.empty(n, np.int32),
-            tie_did=np.empty((N_BITS, n), np.int32),
-            tie_obs=np.empty((N_BITS, n), np.int32),
+            tie_did=np.empty((N_SEEN, n), np.int16),
+            tie_obs=np.empty((N_SEEN, n), np.int16),
         )
-        aggregate(g.indptr, g.nbr, g.family, st.score, st.black, st.acted, st.observed, N_BITS,
+        aggregate(g.indptr, g.nbr, g.family, st.score, st.black, st.acted, st.observed, self._spread,
                   v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs)
         return v
 
@@ -123,15 +124,7 @@ class Simulation:
         return row
 
     def _remember_actions(self, ctx: StepContext) -> None:
-        st = self.state
-        acted = np.zeros(len(st.acted), np.uint16)
-        observed = np.zeros(len(st.acted), np.uint16)
-        for ev, bit in ACTION_BITS.items():
-            acted |= ctx.did[ev].astype(np.uint16) << bit
-            seen = np.zeros(len(st.acted), np.uint16)
-            seen[ctx.observed[ev]] = 1
-            observed |= seen << bit
-        st.acted, st.observed = acted, observed
+        self.state.acted, self.state.observed = ctx.acted, ctx.seen
 
     def run(self, progress=None) -> list[dict]:
         for _ in range(self.sc.run.steps - self.state.step):

@@ -23,9 +23,14 @@ def grade_of(score, bands) -> np.ndarray:
 # list causes
 NOT_LISTED, BY_SCORE, BY_RULE, BY_JOINT, BY_FALSE, BY_ASSOCIATION = 0, 1, 2, 3, 4, 5
 
-# bit positions of a person's actions in `acted` / `observed`
+# bit positions of a person's actions in `acted`, and of its true records in `seen`
 ACTION_BITS = {name: i for i, name in enumerate(PERSON_BAD + PERSON_GOOD)}
 N_BITS = len(ACTION_BITS)
+RECORD_BITS = dict(ACTION_BITS, fulfil_judgment=N_BITS, degree_bachelor=N_BITS + 1,
+                   degree_postgraduate=N_BITS + 2)
+N_SEEN = len(PERSON_BAD)  # ties' actions and records each person sees (the disapproved ones)
+# bits of `attempts`: where enforcement happens
+ATTEMPT_BITS = {"flight": 0, "rail": 1, "hotel": 2, "loan": 3, "school": 4}
 
 
 @dataclass
@@ -47,8 +52,8 @@ class State:
     internalization: np.ndarray  # float32 in [0, 1]
     salience: np.ndarray         # float32 in [0, 1]
     risk: np.ndarray             # float32 (len(PERSON_BAD), N): perceived chance of observation
-    acted: np.ndarray            # uint16 bits of last step's actions
-    observed: np.ndarray         # uint16 bits of last step's observed actions
+    acted: np.ndarray            # uint16 ACTION_BITS of last step's actions
+    observed: np.ndarray         # uint16 RECORD_BITS of last step's true records
     refusals: np.ndarray         # int32 cumulative refusals of every kind
     rewards: np.ndarray          # int32 cumulative rewards
     jobs_lost: np.ndarray        # int32 cumulative jobs lost to the list
@@ -128,15 +133,16 @@ class StepContext:
     tie_did: np.ndarray = None      # int32 (N_BITS, N)
     tie_obs: np.ndarray = None
     # actions (true behaviour)
-    did: dict = field(default_factory=dict)          # event -> bool (N,) or (M,) for companies
+    acted: np.ndarray = None        # uint16 ACTION_BITS of persons' actions
     dissent_private: np.ndarray = None
-    fulfilled: np.ndarray = None                     # persons who paid a judgment
+    fulfilled: np.ndarray = None    # persons who paid a judgment
+    attempts: np.ndarray = None     # uint8 ATTEMPT_BITS
+    did: dict = field(default_factory=dict)          # company event -> bool (M,)
     c_fulfilled: np.ndarray = None
-    attempts: dict = field(default_factory=dict)     # flight, rail, hotel, loan, school -> bool
     # observation
-    observed: dict = field(default_factory=dict)     # event -> bool mask of true records
+    seen: np.ndarray = None         # uint16 RECORD_BITS of persons' true records
+    observed: dict = field(default_factory=dict)     # company event -> indices of true records
     false_idx: np.ndarray = None                     # persons hit by false camera matches
-    new_degrees: dict = field(default_factory=dict)  # event -> bool mask
     records: list = field(default_factory=list)      # (event, subject indices, is_true)
     # per-step counts for metrics
     counts: dict = field(default_factory=dict)
@@ -149,6 +155,10 @@ class StepContext:
         if key not in self.person_coverage:
             self.person_coverage[key] = self.coverage[channel][region]
         return self.person_coverage[key]
+
+    def did_mask(self, event: str) -> np.ndarray:
+        """Bool mask of the persons who did a person action this step."""
+        return (self.acted & (1 << ACTION_BITS[event])) != 0
 
     def add(self, key: str, value: int) -> None:
         self.counts[key] = self.counts.get(key, 0) + int(value)

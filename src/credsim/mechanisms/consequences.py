@@ -23,78 +23,109 @@ refusals (+0.5 while listed) drives court compliance.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
+
+from ..engine.random import agent_seed, step_key, uniform
+from ..engine.state import ATTEMPT_BITS
+
+# bits of the per-person outcome code written by the kernel; `count` names the step counters
+OUTCOMES = ("trips_refused_flight", "trips_refused_rail", "jobs_lost", "hiring_refused",
+            "school_refusals", "hotel_refused_true", "service_refusals_false", "loans_refused",
+            "rewards")
+FLIGHT, RAIL, HOTEL, LOAN, SCHOOL = (1 << ATTEMPT_BITS[k] for k in ("flight", "rail", "hotel", "loan", "school"))
+REFUSALS = sum(1 << i for i, k in enumerate(OUTCOMES) if k != "rewards")
+
+
+@nb.njit(parallel=True, cache=True)
+def _persons_kernel(key, flags, par, attempts, black, red, region, company_start, checks, cam_cov,
+                    income_base, hardship0, employer, income, hardship, pressure, refusals,
+                    rewards, jobs_lost, punished, rewarded, outcome):
+    travel_on, employment_on, school_on, services_on, rewards_on = (
+        flags[0], flags[1], flags[2], flags[3], flags[4])
+    (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
+     unemployment_income, unemployment_hardship, relax, per_sanction, relief, memory) = (
+        par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8], par[9], par[10],
+        par[11], par[12], par[13])
+    for i in nb.prange(len(attempts)):
+        s = agent_seed(key, i)
+        a = attempts[i]
+        listed = black[i]
+        r = region[i]
+        out = 0
+        if travel_on and listed:
+            if a & FLIGHT and uniform(s, 0) < travel_enf:
+                out |= 1
+            if a & RAIL and uniform(s, 1) < travel_enf:
+                out |= 2
+        emp = employer[i]
+        if emp >= 0:
+            if employment_on and listed and checks[emp] and uniform(s, 2) < job_loss:
+                employer[i] = -1
+                jobs_lost[i] += 1
+                out |= 4
+            elif uniform(s, 3) < separation:
+                employer[i] = -1
+        elif uniform(s, 4) < hire:
+            lo = company_start[r]
+            offer = lo + int(uniform(s, 5) * (company_start[r + 1] - lo))
+            if employment_on and listed and checks[offer]:
+                out |= 8
+            else:
+                employer[i] = offer
+        if school_on and listed and a & SCHOOL and uniform(s, 6) < school_enf:
+            out |= 16
+        if services_on:
+            if a & HOTEL:
+                if listed:
+                    if uniform(s, 7) < cam_cov[r] * hit_rate:
+                        out |= 32
+                elif uniform(s, 7) < cam_cov[r] * door_false:
+                    out |= 64
+            if a & LOAN and listed and uniform(s, 8) < loan_enf:
+                out |= 128
+        reward = rewards_on and red[i]
+        if reward:
+            out |= 256
+            rewards[i] += 1
+            rewarded[i] = True
+        refused = 0
+        for b in range(8):
+            refused += (out >> b) & 1
+        refusals[i] += refused
+        if refused > 0:
+            punished[i] = True
+        employed = employer[i] >= 0
+        income[i] = income_base[i] if employed else income_base[i] * unemployment_income
+        target = hardship0[i] + (0.0 if employed else unemployment_hardship)
+        h = hardship[i] + relax * (target - hardship[i]) + per_sanction * refused
+        if reward:
+            h -= relief
+        hardship[i] = min(max(h, 0.0), 1.0)
+        pressure[i] = memory * pressure[i] + refused + (0.5 if listed else 0.0)
+        outcome[i] = out
 
 
 def step(sim, ctx) -> None:
     sc, st = sim.sc, sim.state
     p, c, regions = sim.society.persons, sim.society.companies, sim.society.regions
-    S, b = sc.sanctions, sc.behaviour
-    n = p.count
-    rng = sim.rng["consequences"]
-    u = rng.random((8, n), dtype=np.float32)
-    black = st.black
-    refused = np.zeros(n, np.int32)
-    att = ctx.attempts
-
-    def count(name: str, mask: np.ndarray) -> np.ndarray:
-        ctx.add(name, np.count_nonzero(mask))
-        refused[mask] += 1
-        return mask
-
-    if S.travel.enabled:
-        f = count("trips_refused_flight", att["flight"] & black & (u[0] < S.travel.enforcement))
-        r = count("trips_refused_rail", att["rail"] & black & (u[1] < S.travel.enforcement))
-        ctx.add("trips_refused", np.count_nonzero(f) + np.count_nonzero(r))
+    S, b, rec = sc.sanctions, sc.behaviour, sc.recognition
     checks = c.public | (sc.lists.naming & (c.check_u < S.employment.private_check))
-    employed = st.employer >= 0
-    emp = np.maximum(st.employer, 0)
-    if S.employment.enabled:
-        lost = employed & black & checks[emp] & (u[2] < S.employment.job_loss_rate)
-        ctx.add("jobs_lost", np.count_nonzero(lost))
-        st.jobs_lost[lost] += 1
-        refused[lost] += 1
-        st.employer[lost] = -1
-    else:
-        lost = np.zeros(n, bool)
-    # labour market
-    leave = employed & ~lost & (u[3] < sc.population.separation_rate)
-    st.employer[leave] = -1
-    seekers = np.flatnonzero((st.employer < 0) & ~lost & ~leave & (u[4] < sc.population.hire_rate))
-    lo = regions.company_start[p.region[seekers]]
-    size = regions.company_start[p.region[seekers] + 1] - lo
-    offer = (lo + (rng.random(len(seekers)) * size).astype(np.int64)).astype(np.int32)
-    if S.employment.enabled:
-        no = black[seekers] & checks[offer]
-        ctx.add("hiring_refused", np.count_nonzero(no))
-        refused[seekers[no]] += 1
-        seekers, offer = seekers[~no], offer[~no]
-    st.employer[seekers] = offer
-    st.income[:] = np.where(st.employer >= 0, p.income_base, p.income_base * sc.population.unemployment_income)
-    if S.school.enabled:
-        count("school_refusals", att["school"] & black & (u[5] < S.school.enforcement))
-    if S.services.enabled and sc.lists.blacklist:
-        cam = ctx.cov("cameras", p.region)
-        rec = sc.recognition
-        count("service_refusals_true", att["hotel"] & black & (u[6] < cam * rec.hit_rate))
-        false_door = cam * rec.false_match_rate * (1.0 - rec.human_review)
-        count("service_refusals_false", att["hotel"] & ~black & (u[6] < false_door))
-        loans = att["loan"] & black & (u[7] < S.services.loan_enforcement)
-        ctx.add("loans_refused", np.count_nonzero(loans))
-        ctx.add("service_refusals_true", np.count_nonzero(loans))
-        refused[loans] += 1
-    if S.rewards.enabled:
-        rewarded = st.red
-        ctx.add("rewards", np.count_nonzero(rewarded))
-        st.rewards[rewarded] += 1
-        ctx.rewarded |= rewarded
-    else:
-        rewarded = np.zeros(n, bool)
-    st.refusals += refused
-    hit = refused > 0
-    ctx.punished |= hit
-    target = p.hardship0 + b.unemployment_hardship * (st.employer < 0)
-    h = st.hardship + b.hardship_relax * (target - st.hardship) + b.hardship_per_sanction * refused
-    h -= S.rewards.hardship_relief * rewarded
-    np.clip(h, 0.0, 1.0, out=st.hardship)
-    st.pressure[:] = b.pressure_memory * st.pressure + refused + 0.5 * black
+    flags = np.array([S.travel.enabled, S.employment.enabled, S.school.enabled,
+                      S.services.enabled and sc.lists.blacklist, S.rewards.enabled], dtype=np.bool_)
+    par = np.array([S.travel.enforcement, S.employment.job_loss_rate, sc.population.separation_rate,
+                    sc.population.hire_rate, S.school.enforcement, rec.hit_rate,
+                    rec.false_match_rate * (1.0 - rec.human_review), S.services.loan_enforcement,
+                    sc.population.unemployment_income, b.unemployment_hardship, b.hardship_relax,
+                    b.hardship_per_sanction, S.rewards.hardship_relief, b.pressure_memory],
+                   dtype=np.float32)
+    outcome = np.empty(p.count, np.uint16)
+    _persons_kernel(step_key(sim.rng["consequences"]), flags, par, ctx.attempts, st.black, st.red,
+                    p.region, regions.company_start, checks, ctx.coverage["cameras"], p.income_base,
+                    p.hardship0, st.employer, st.income, st.hardship, st.pressure, st.refusals,
+                    st.rewards, st.jobs_lost, ctx.punished, ctx.rewarded, outcome)
+    counts = {name: np.count_nonzero(outcome & (1 << i)) for i, name in enumerate(OUTCOMES)}
+    for name, k in counts.items():
+        ctx.add(name, k)
+    ctx.add("trips_refused", counts["trips_refused_flight"] + counts["trips_refused_rail"])
+    ctx.add("service_refusals_true", counts["hotel_refused_true"] + counts["loans_refused"])

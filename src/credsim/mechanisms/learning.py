@@ -17,10 +17,45 @@ person this month (a scored record, a listing, a refusal, a lost job or a reward
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from ..engine.state import ACTION_BITS
 from ..scenario.events import PERSON_BAD, PERSON_GOOD
+
+
+@nb.njit(parallel=True, cache=True)
+def _learn(par, internalize, acted, seen, tie_did, tie_obs, punished, rewarded,
+           risk, internalization, salience):
+    (risk_rate, push, grow_punish, grow_reward, grow_propaganda, fade, sal_growth,
+     gamification, sal_fade) = (par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8])
+    n_bad = risk.shape[0]
+    for i in nb.prange(len(acted)):
+        a = acted[i]
+        o = seen[i]
+        for k in range(n_bad):
+            did = tie_did[k, i] + ((a >> k) & 1)
+            r = risk[k, i]
+            if did > 0:
+                obs = tie_obs[k, i] + ((o >> k) & 1)
+                r += risk_rate * (obs / did - r)
+            r += push * (1.0 - r)
+            risk[k, i] = min(max(r, 0.0), 1.0)
+        if internalize:
+            x = internalization[i]
+            grow = grow_propaganda
+            if punished[i]:
+                grow += grow_punish
+            if rewarded[i]:
+                grow += grow_reward
+            x += grow * (1.0 - x) - fade * x
+            internalization[i] = min(max(x, 0.0), 1.0)
+        else:
+            internalization[i] = 0.0
+        sal = salience[i]
+        touched = 0.5 if (punished[i] or rewarded[i]) else 0.0
+        sal += sal_growth * (gamification + touched) * (1.0 - sal) - sal_fade * sal
+        salience[i] = min(max(sal, 0.0), 1.0)
 
 
 def step(sim, ctx) -> None:
@@ -28,34 +63,14 @@ def step(sim, ctx) -> None:
     L = sc.learning
     if not L.enabled:
         return
-    n = len(st.score)
-    for k, ev in enumerate(PERSON_BAD):
-        bit = ACTION_BITS[ev]
-        own_did = ctx.did[ev]
-        own_obs = np.zeros(n, bool)
-        own_obs[ctx.observed[ev]] = True
-        did = ctx.tie_did[bit] + own_did
-        seen = ctx.tie_obs[bit] + own_obs
-        some = did > 0
-        r = st.risk[k]
-        r[some] += L.risk_rate * (seen[some] / did[some] - r[some])
-        if L.propaganda:
-            r += L.propaganda_rate * L.propaganda * (1.0 - r)
     rb = sim.rulebook
     for ev in PERSON_BAD + PERSON_GOOD:
         bit = ACTION_BITS[ev]
         declared = rb.declared_bad(ev) if ev in PERSON_BAD else rb.declared_good(ev)
         st.standard[bit] += L.standard_rate * (float(declared) - st.standard[bit])
-    I = st.internalization
-    if not L.internalize:
-        I[:] = 0.0
-        grow = 0.0
-    else:
-        grow = (L.internalization_punish * ctx.punished + L.internalization_reward * ctx.rewarded
-                + L.propaganda_rate * L.propaganda)
-    I += grow * (1.0 - I) - L.internalization_fade * I
-    np.clip(I, 0.0, 1.0, out=I)
-    recorded = ctx.punished | ctx.rewarded
-    S = st.salience
-    S += L.salience_growth * (L.gamification + 0.5 * recorded) * (1.0 - S) - L.salience_fade * S
-    np.clip(S, 0.0, 1.0, out=S)
+    par = np.array([L.risk_rate, L.propaganda_rate * L.propaganda, L.internalization_punish,
+                    L.internalization_reward, L.propaganda_rate * L.propaganda,
+                    L.internalization_fade, L.salience_growth, L.gamification, L.salience_fade],
+                   dtype=np.float32)
+    _learn(par, L.internalize, ctx.acted, ctx.seen, ctx.tie_did, ctx.tie_obs, ctx.punished,
+           ctx.rewarded, st.risk, st.internalization, st.salience)

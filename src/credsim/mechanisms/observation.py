@@ -1,8 +1,8 @@
 """Phase 3, observation: actions reach the register only through a channel's coverage.
 
-Degrees are confirmed once a year (steps 0, 12, ...) for holders the education channel reaches.
 A person's action is recorded with probability coverage(channel, region) (times hit_rate for
-cameras).  Face recognition also misattributes infractions: in region r a month holds
+cameras).  Degrees are confirmed once a year (steps 0, 12, ...) for holders the education
+channel reaches.  Face recognition also misattributes infractions: in region r a month holds
 Poisson(size_r * coverage_cameras_r * scans_per_month * false_match_rate) false matches, each
 on a uniformly drawn resident (guilty or not: the record is false either way), each caught by
 human review with probability human_review.  Every record carries whether it is true.
@@ -10,48 +10,63 @@ human review with probability human_review.  Every record carries whether it is 
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
-from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
+from ..engine.random import agent_seed, step_key, uniform
+from ..engine.state import RECORD_BITS
+from ..scenario.events import COMPANY_BAD, EVENTS
+
+PERSON_RECORDS = tuple(RECORD_BITS)
+FULFIL = RECORD_BITS["fulfil_judgment"]
+BACHELOR, POSTGRAD = RECORD_BITS["degree_bachelor"], RECORD_BITS["degree_postgraduate"]
 
 
-def _observe(did: np.ndarray, region: np.ndarray, cov_by_region: np.ndarray, factor: float,
-             rng: np.random.Generator) -> np.ndarray:
-    idx = np.flatnonzero(did)
-    p = cov_by_region[region[idx]] * factor
-    return idx[rng.random(len(idx), dtype=np.float32) < p]
+@nb.njit(parallel=True, cache=True)
+def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov, seen):
+    """cov[b, r]: chance that record bit b of a person of region r reaches the register."""
+    n_act = FULFIL
+    for i in nb.prange(len(acted)):
+        s = agent_seed(key, i)
+        r = region[i]
+        bits = 0
+        a = acted[i]
+        for b in range(n_act):
+            if (a >> b) & 1 and uniform(s, b) < cov[b, r]:
+                bits |= 1 << b
+        if fulfilled[i] and uniform(s, FULFIL) < cov[FULFIL, r]:
+            bits |= 1 << FULFIL
+        if degree_year and education[i] >= 2 and uniform(s, BACHELOR) < cov[BACHELOR, r]:
+            bits |= 1 << (BACHELOR if education[i] == 2 else POSTGRAD)
+        seen[i] = bits
 
 
 def step(sim, ctx) -> None:
     sc = sim.sc
     p, c, regions = sim.society.persons, sim.society.companies, sim.society.regions
     rng = sim.rng["observation"]
-    hit = sc.recognition.hit_rate
-    for ev in PERSON_BAD + PERSON_GOOD:
-        ch = sim.channel_of(ev)
-        idx = _observe(ctx.did[ev], p.region, ctx.coverage[ch], hit if ch == "cameras" else 1.0, rng)
-        ctx.observed[ev] = idx
+    cov = np.empty((len(RECORD_BITS), regions.count), np.float32)
+    for ev, bit in RECORD_BITS.items():
+        ch = EVENTS[ev][1]
+        cov[bit] = ctx.coverage[ch] * (sc.recognition.hit_rate if ch == "cameras" else 1.0)
+    ctx.seen = np.empty(p.count, np.uint16)
+    _observe_persons(step_key(rng), ctx.acted, ctx.fulfilled, p.education, ctx.t % 12 == 0,
+                     p.region, cov, ctx.seen)
+    n_true = 0
+    for ev, bit in RECORD_BITS.items():
+        idx = np.flatnonzero(ctx.seen & (1 << bit))
         ctx.records.append((ev, idx, True))
-    idx = _observe(ctx.fulfilled, p.region, ctx.coverage["court"], 1.0, rng)
-    ctx.observed["fulfil_judgment"] = idx
-    ctx.records.append(("fulfil_judgment", idx, True))
-    # degrees: the education channel confirms each degree once a year, in the first month
-    holders = (p.education >= 2) & (ctx.t % 12 == 0)
-    idx = _observe(holders, p.region, ctx.coverage["education"], 1.0, rng)
-    for level, ev in ((2, "degree_bachelor"), (3, "degree_postgraduate")):
-        sel = idx[p.education[idx] == level]
-        ctx.observed[ev] = sel
-        ctx.records.append((ev, sel, True))
+        n_true += len(idx)
     ctx.false_idx = _false_matches(sim, ctx, regions, rng)
     ctx.records.append(("misconduct", ctx.false_idx, False))
-    for ev in COMPANY_BAD:
-        idx = _observe(ctx.did[ev], c.region, ctx.coverage[sim.channel_of(ev)], 1.0, rng)
+    for ev in COMPANY_BAD + ("company_fulfil_judgment",):
+        did = ctx.c_fulfilled if ev == "company_fulfil_judgment" else ctx.did[ev]
+        idx = np.flatnonzero(did)
+        idx = idx[rng.random(len(idx), dtype=np.float32) < ctx.coverage[EVENTS[ev][1]][c.region[idx]]]
         ctx.observed[ev] = idx
         ctx.records.append((ev, idx, True))
-    idx = _observe(ctx.c_fulfilled, c.region, ctx.coverage["court"], 1.0, rng)
-    ctx.observed["company_fulfil_judgment"] = idx
-    ctx.records.append(("company_fulfil_judgment", idx, True))
-    ctx.add("records_true", sum(len(i) for _, i, true in ctx.records if true))
+        n_true += len(idx)
+    ctx.add("records_true", n_true)
     ctx.add("records_false", len(ctx.false_idx))
 
 

@@ -8,16 +8,54 @@ For persons:
                  - listed_tie_penalty * (blacklisted ties), min, max)
 The network term is a level added to the person's own record, not an increment: an increment
 proportional to the ties' deviation feeds back through clustered ties and runs away whenever
-network_weight exceeds decay.  Companies score the same way without a network term.
-Grade: the first band, best to worst, whose `min` the score reaches.
+network_weight exceeds decay.  `false_points`, the part of `personal` owed to false records,
+decays like the rest.  Companies score the same way without a network term.
+Grade: the first band, best to worst, whose `min` the score reaches (the worst if none).
 """
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
-from ..engine.state import grade_of
+from ..engine.state import RECORD_BITS, grade_of
 from ..scenario.events import EVENTS
+
+
+@nb.njit(parallel=True, cache=True)
+def _score_persons(points, seen, par, grade_mins, tie_mean, listed_ties,
+                   personal, false_points, score, grade, punished, rewarded):
+    base, lo, hi, keep, net_w, tie_pen = par[0], par[1], par[2], par[3], par[4], par[5]
+    n_bits = len(points)
+    n_grades = len(grade_mins)
+    for i in nb.prange(len(seen)):
+        s = seen[i]
+        delta = np.float32(0.0)
+        neg = False
+        pos = False
+        for b in range(n_bits):
+            if (s >> b) & 1:
+                pt = points[b]
+                delta += pt
+                neg |= pt < 0
+                pos |= pt > 0
+        if neg:
+            punished[i] = True
+        if pos:
+            rewarded[i] = True
+        own = base + (personal[i] + delta - base) * keep
+        own = min(max(own, lo), hi)
+        personal[i] = own
+        false_points[i] *= keep
+        v = own + net_w * (tie_mean[i] - base) - tie_pen * listed_ties[i]
+        v = min(max(v, lo), hi)
+        score[i] = v
+        g = n_grades - 1
+        for k in range(n_grades):
+            if v >= grade_mins[k]:
+                g = k
+                break
+        grade[i] = g
 
 
 def step(sim, ctx) -> None:
@@ -27,27 +65,25 @@ def step(sim, ctx) -> None:
     ctx.rewarded = np.zeros(n, bool)
     if not s.enabled:
         return
+    # false records (few, possibly repeated for one person) first, then every true record
+    fp = rb.pts("misconduct")
+    if fp and len(ctx.false_idx):
+        np.add.at(st.personal, ctx.false_idx, np.float32(fp))
+        np.add.at(st.false_points, ctx.false_idx, np.float32(fp))
+        (ctx.punished if fp < 0 else ctx.rewarded)[ctx.false_idx] = True
+    points = np.array([rb.pts(ev) for ev in RECORD_BITS], dtype=np.float32)
+    keep = 1.0 - s.decay
+    par = np.array([s.base, s.min, s.max, keep, s.network_weight, s.listed_tie_penalty], dtype=np.float32)
+    mins = np.array([g.min for g in s.grades], dtype=np.float32)
+    _score_persons(points, ctx.seen, par, mins, ctx.tie_mean, ctx.listed_ties, st.personal,
+                   st.false_points, st.score, st.grade, ctx.punished, ctx.rewarded)
     c_points = np.zeros(len(st.c_score), np.float32)
-    for ev, idx, true in ctx.records:
-        pts = rb.pts(ev)
-        if pts == 0.0 or len(idx) == 0:
-            continue
-        if EVENTS[ev][0] == "company":
-            np.add.at(c_points, idx, pts)
-            continue
-        np.add.at(st.personal, idx, np.float32(pts))
-        if not true:
-            np.add.at(st.false_points, idx, np.float32(pts))
-        (ctx.punished if pts < 0 else ctx.rewarded)[idx] = True
-    keep = np.float32(1.0 - s.decay)
+    for ev, idx, _ in ctx.records:
+        if EVENTS[ev][0] == "company" and len(idx):
+            pts = rb.pts(ev)
+            if pts:
+                np.add.at(c_points, idx, pts)
     base = np.float32(s.base)
-    st.personal[:] = base + (st.personal - base) * keep
-    st.false_points *= keep
-    np.clip(st.personal, s.min, s.max, out=st.personal)
-    net = s.network_weight * (ctx.tie_mean - base) - s.listed_tie_penalty * ctx.listed_ties
-    np.clip(st.personal + net.astype(np.float32), s.min, s.max, out=st.score)
-    st.grade[:] = grade_of(st.score, s.grades)
-    st.c_score += c_points
-    st.c_score[:] = base + (st.c_score - base) * keep
+    st.c_score[:] = base + (st.c_score + c_points - base) * np.float32(keep)
     np.clip(st.c_score, s.min, s.max, out=st.c_score)
     st.c_grade[:] = grade_of(st.c_score, s.grades)

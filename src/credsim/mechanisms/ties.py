@@ -4,8 +4,11 @@ What a tie to j costs (visible to others), in [0, 1]:
     cost_j = min(1, score_aversion * network_weight * max(0, base - score_j) / (base - min)
                     + (naming + listed_tie_penalty / point_scale) * blacklisted_j)
 (the score term only where scoring is on: where friends' scores count, low scorers cost).
-Each friend tie (i, j) is cut with probability cut_rate * cost_j * (0.5 + 0.5 * salience_i);
-family ties are never cut.  A person with fewer friend ties than it started with proposes a
+Each month i cuts its friend tie to j with probability cut_rate * cost_j * (0.5 + 0.5 *
+salience_i), and j cuts it with cut_rate * cost_i * (0.5 + 0.5 * salience_j), independently;
+a cut tie goes from both ends.  The draws are made at the end that bears the cost, by thinning
+(see `_cuts_against`), so their number scales with the cuts, not with the ties.
+Family ties are never cut.  A person with fewer friend ties than it started with proposes a
 tie with probability form_rate a month: to a friend of a friend with probability `triadic`,
 else to a random resident of its region.  The candidate refuses with probability
 refusal * cost_proposer ("the man who could not get a date"); the proposer avoids a
@@ -18,6 +21,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..engine.random import agent_seed, step_key, uniform
+
 
 def tie_cost(sim) -> np.ndarray:
     sc, st = sim.sc, sim.state
@@ -25,7 +30,8 @@ def tie_cost(sim) -> np.ndarray:
     cost = np.zeros(n, np.float32)
     s = sc.scoring
     if s.enabled and s.network_weight > 0:
-        cost += np.float32(sc.ties.score_aversion * s.network_weight) * np.maximum(0.0, s.base - st.score) / np.float32(max(s.base - s.min, 1.0))
+        cost += np.float32(sc.ties.score_aversion * s.network_weight) * np.maximum(0.0, s.base - st.score) \
+            / np.float32(max(s.base - s.min, 1.0))
     if sc.lists.blacklist:
         visible = float(sc.lists.naming) + s.listed_tie_penalty / sc.behaviour.point_scale * s.enabled
         if visible:
@@ -33,26 +39,71 @@ def tie_cost(sim) -> np.ndarray:
     return np.minimum(cost, 1.0)
 
 
+@nb.njit(inline="always")
+def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
+    """Ties of i cut by its friends this month, sampled by thinning.
+
+    Friend f cuts with p = cut_rate * cost_i * (0.5 + 0.5 * salience_f) <= q = cut_rate * cost_i:
+    candidate slots are drawn at rate q by geometric skips and kept with probability p / q,
+    so a person draws about 1 + degree * q numbers instead of one per tie.  Writes the kept
+    slots to out[k:] when out is not None; returns how many.
+    """
+    s = agent_seed(key, i)
+    log_keep = np.log1p(-q) if q < 1.0 else -np.inf
+    pos = lo - 1
+    d = 0
+    found = 0
+    while True:
+        u = uniform(s, d)
+        d += 1
+        step = 1 if log_keep == -np.inf else 1 + int(np.log(1.0 - u) / log_keep)
+        pos += step
+        if pos >= hi:
+            break
+        f = nbr[pos]
+        if f < 0 or family[pos]:
+            continue
+        if uniform(s, d) < 0.5 + 0.5 * salience[f]:
+            if k >= 0:
+                out[k + found] = pos
+            found += 1
+        d += 1
+    return found
+
+
+@nb.njit(parallel=True, cache=True)
+def _count_cuts(key, indptr, nbr, family, q, salience, counts):
+    dummy = np.empty(0, np.int64)
+    for i0 in nb.prange(len(q)):
+        i = np.int64(i0)
+        counts[i] = 0 if q[i] <= 0.0 else _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q[i], salience, dummy, -1)
+
+
+@nb.njit(parallel=True, cache=True)
+def _list_cuts(key, indptr, nbr, family, q, salience, first, slots):
+    for i0 in nb.prange(len(q)):
+        i = np.int64(i0)
+        if first[i + 1] > first[i]:
+            _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q[i], salience, slots, first[i])
+
+
 @nb.njit(cache=True)
-def _cut(indptr, nbr, family, cand, cost, salience, u, cut_rate):
-    k = 0
+def _apply_cuts(indptr, nbr, slots):
+    """Free each chosen slot and its twin at the other end (a tie chosen twice goes once)."""
     cut = 0
-    for ci in range(len(cand)):
-        j = cand[ci]
-        cj = cost[j]
-        for slot in range(indptr[j], indptr[j + 1]):
-            uu = u[k]
-            k += 1
-            i = nbr[slot]
-            if i < 0 or family[slot]:
-                continue
-            if uu < cut_rate * cj * (0.5 + 0.5 * salience[i]):
-                nbr[slot] = -1
-                for s2 in range(indptr[i], indptr[i + 1]):
-                    if nbr[s2] == j and not family[s2]:
-                        nbr[s2] = -1
-                        break
-                cut += 1
+    owner = 0
+    for slot in slots:
+        while indptr[owner + 1] <= slot:
+            owner += 1
+        j = nbr[slot]
+        if j < 0:
+            continue
+        nbr[slot] = -1
+        for s2 in range(indptr[j], indptr[j + 1]):
+            if nbr[s2] == owner:
+                nbr[s2] = -1
+                break
+        cut += 1
     return cut
 
 
@@ -81,31 +132,37 @@ def _friends(indptr, nbr, family, j):
     return k
 
 
+@nb.njit(parallel=True, cache=True)
+def _proposers(key, friend_degree, target, form_rate, out):
+    for i in nb.prange(len(out)):
+        out[i] = friend_degree[i] < target[i] and uniform(agent_seed(key, i), 0) < form_rate
+
+
 @nb.njit(cache=True)
-def _form(indptr, nbr, family, target, proposers, region_start, region, cost, u, triadic, refusal):
+def _form(key, indptr, nbr, family, target, proposers, region_start, region, cost, triadic, refusal):
     formed = 0
     refused = 0
-    for pi in range(len(proposers)):
-        i = proposers[pi]
-        if u[0, pi] < triadic:
+    for i in proposers:
+        s = agent_seed(key, i)
+        if uniform(s, 0) < triadic:
             di = indptr[i + 1] - indptr[i]
-            f = nbr[indptr[i] + int(u[1, pi] * di)]
+            f = nbr[indptr[i] + int(uniform(s, 1) * di)]
             if f < 0:
                 continue
             df = indptr[f + 1] - indptr[f]
-            j = nbr[indptr[f] + int(u[2, pi] * df)]
+            j = nbr[indptr[f] + int(uniform(s, 2) * df)]
             if j < 0:
                 continue
         else:
             lo = region_start[region[i]]
             hi = region_start[region[i] + 1]
-            j = lo + int(u[1, pi] * (hi - lo))
+            j = lo + int(uniform(s, 1) * (hi - lo))
         if j == i or _tied(indptr, nbr, i, j) or _friends(indptr, nbr, family, j) > target[j]:
             continue
-        if u[3, pi] < refusal * cost[i]:
+        if uniform(s, 3) < refusal * cost[i]:
             refused += 1
             continue
-        if u[4, pi] < refusal * cost[j]:
+        if uniform(s, 4) < refusal * cost[j]:
             continue
         si = _free_slot(indptr, nbr, i)
         sj = _free_slot(indptr, nbr, j)
@@ -126,16 +183,22 @@ def step(sim, ctx) -> None:
     g, st = sim.society.graph, sim.state
     rng = sim.rng["ties"]
     cost = tie_cost(sim)
-    cand = np.flatnonzero(cost > 0)
-    if len(cand) and T.cut_rate > 0:
-        slots = int((g.indptr[cand + 1] - g.indptr[cand]).sum())
-        u = rng.random(slots, dtype=np.float32)
-        ctx.add("ties_cut", _cut(g.indptr, g.nbr, g.family, cand, cost, st.salience, u, np.float32(T.cut_rate)))
-    below = ctx.friend_degree < g.target_friends
-    proposers = np.flatnonzero(below & (rng.random(len(below), dtype=np.float32) < T.form_rate))
-    if len(proposers):
-        u = rng.random((5, len(proposers)), dtype=np.float32)
-        formed, refused = _form(g.indptr, g.nbr, g.family, g.target_friends, proposers, sim.society.regions.start,
-                                sim.society.persons.region, cost, u, np.float32(T.triadic), np.float32(T.refusal))
+    if T.cut_rate > 0 and cost.any():
+        q = (np.float32(T.cut_rate) * cost).astype(np.float64)
+        key = step_key(rng)
+        counts = np.empty(g.n, np.int64)
+        _count_cuts(key, g.indptr, g.nbr, g.family, q, st.salience, counts)
+        first = np.zeros(g.n + 1, np.int64)
+        np.cumsum(counts, out=first[1:])
+        slots = np.empty(int(first[-1]), np.int64)
+        _list_cuts(key, g.indptr, g.nbr, g.family, q, st.salience, first, slots)
+        ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, slots))
+    if T.form_rate > 0:
+        mask = np.empty(g.n, np.bool_)
+        _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate), mask)
+        proposers = np.flatnonzero(mask)
+        formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.target_friends, proposers,
+                                sim.society.regions.start, sim.society.persons.region, cost,
+                                np.float32(T.triadic), np.float32(T.refusal))
         ctx.add("ties_formed", formed)
         ctx.add("tie_refusals", refused)

@@ -108,26 +108,63 @@ def build_network(net: NetworkSection, persons: Persons, regions: Regions,
     nbr[pos] = dst
     family[pos] = fam
     friends = np.bincount(src[~fam], minlength=n).astype(np.int16)
+    if capacity.max() > LANE_MASK:
+        raise ValueError(f"a person holds {capacity.max()} tie slots; at most {LANE_MASK} are supported")
     return Graph(indptr=indptr, nbr=nbr, family=family, target_friends=friends)
 
 
+LANE = 12  # bits per packed counter: up to 4095 ties a person
+LANE_MASK = (1 << LANE) - 1
+MAX_LANES = 64 // LANE
+
+
+def spread_table(n_bits: int) -> np.ndarray:
+    """spread[v] puts bit b of v into the b-th 12-bit lane of a uint64 (counters add lane-wise)."""
+    assert n_bits <= MAX_LANES
+    v = np.arange(1 << n_bits, dtype=np.uint64)
+    out = np.zeros(1 << n_bits, dtype=np.uint64)
+    for b in range(n_bits):
+        out |= ((v >> np.uint64(b)) & np.uint64(1)) << np.uint64(LANE * b)
+    return out
+
+
 @nb.njit(parallel=True, cache=True)
-def aggregate(indptr, nbr, family, score, listed, acted, observed, n_bits,
+def _pack(listed, acted, observed, n_bits, flags):
+    """flags[j] = acted bits | observed bits << n_bits | listed << 2 n_bits: one gather per tie."""
+    low = (1 << n_bits) - 1
+    for j in nb.prange(len(flags)):
+        flags[j] = (acted[j] & low) | ((observed[j] & low) << n_bits) | (np.uint16(listed[j]) << (2 * n_bits))
+
+
+def aggregate(indptr, nbr, family, score, listed, acted, observed, spread,
               tie_mean, listed_ties, degree, friend_degree, did_count, obs_count):
     """One pass over every tie: what each person sees of its ties.
 
     tie_mean: mean score of the ties (own score where none); listed_ties: blacklisted ties;
-    degree, friend_degree: live ties; did_count[b, i], obs_count[b, i]: ties whose action
-    bit b was set in `acted` / `observed` last step.
+    degree, friend_degree: live ties; did_count[b, i], obs_count[b, i]: ties whose bit b
+    (b < did_count.shape[0]) was set in `acted` / `observed` last step.  The bit counts are
+    accumulated in 12-bit lanes of one uint64 each (`spread_table`).
     """
+    n_bits = did_count.shape[0]
+    assert 3 * n_bits <= 16
+    flags = np.empty(len(score), np.uint16)
+    _pack(listed, acted, observed, n_bits, flags)
+    _aggregate(indptr, nbr, family, score, flags, n_bits, spread, tie_mean, listed_ties, degree,
+               friend_degree, did_count, obs_count)
+
+
+@nb.njit(parallel=True, cache=True)
+def _aggregate(indptr, nbr, family, score, flags, n_bits, spread,
+               tie_mean, listed_ties, degree, friend_degree, did_count, obs_count):
     n = len(indptr) - 1
+    low = (1 << n_bits) - 1
     for i in nb.prange(n):
         s = 0.0
         k = 0
         f = 0
         lt = 0
-        dbits = np.zeros(16, np.int32)
-        obits = np.zeros(16, np.int32)
+        dacc = np.uint64(0)
+        oacc = np.uint64(0)
         for slot in range(indptr[i], indptr[i + 1]):
             j = nbr[slot]
             if j < 0:
@@ -136,17 +173,15 @@ def aggregate(indptr, nbr, family, score, listed, acted, observed, n_bits,
             if not family[slot]:
                 f += 1
             s += score[j]
-            if listed[j]:
-                lt += 1
-            a = acted[j]
-            o = observed[j]
-            for b in range(n_bits):
-                dbits[b] += (a >> b) & 1
-                obits[b] += (o >> b) & 1
+            fl = flags[j]
+            lt += fl >> (2 * n_bits)
+            dacc += spread[fl & low]
+            oacc += spread[(fl >> n_bits) & low]
         tie_mean[i] = s / k if k > 0 else score[i]
         listed_ties[i] = lt
         degree[i] = k
         friend_degree[i] = f
         for b in range(n_bits):
-            did_count[b, i] = dbits[b]
-            obs_count[b, i] = obits[b]
+            shift = np.uint64(LANE * b)
+            did_count[b, i] = (dacc >> shift) & np.uint64(LANE_MASK)
+            obs_count[b, i] = (oacc >> shift) & np.uint64(LANE_MASK)
