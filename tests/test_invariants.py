@@ -42,6 +42,9 @@ def check_graph(sim: Simulation, family_before: np.ndarray) -> None:
     assert (a != b).all()
     # family ties are never cut
     assert (g.nbr[family_before] >= 0).all() and g.family[family_before].all()
+    # nobody ends with more friend ties than it started with
+    friends = np.bincount(src[live & ~g.family], minlength=n)
+    assert (friends <= g.target_friends).all()
 
 
 def run_checked(sc) -> Simulation:

@@ -99,3 +99,40 @@ def test_seed_lifted_reports_persistence_at_1_5_10_years():
     assert p["remaining"]["1y"]["compliance"] is not None
     assert p["remaining"]["5y"]["compliance"] is None  # the run ends before
     assert {"compliance_reference", "dissent_expressed_share_reference"} <= set(r.timeseries.columns)
+
+
+def test_errors_name_entries_in_file_order():
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario({"extends": "seed", "timeline": [
+            {"at": 50, "set": {"lists.min_term": -1}},
+            {"at": 10, "set": {"lists.naming": False}}]})
+    assert exc.value.problems[0].key == "timeline[0].set.lists.min_term"
+
+
+def test_a_partial_schedule_keeps_the_rest():
+    from credsim.scenario.load import timeline_scenarios
+
+    sc = load_scenario({"extends": "seed", "timeline": [
+        {"at": 3, "set": {"channels": {"cameras": {"schedule": {"ramp": 5}}}}}]})
+    (_, after, n_keys), = timeline_scenarios(sc)
+    before = sc.channels.cameras.schedule
+    assert n_keys == 1
+    assert after.channels.cameras.schedule == before.model_copy(update={"ramp": 5})
+
+
+def test_entries_beyond_the_run_are_reported_and_not_in_the_reference(tmp_path):
+    r = credsim.run("seed-lifted", agents=800, steps=6, seed=1, out=tmp_path / "r")
+    assert r.summary["timeline"] == []
+    assert r.summary["timeline_not_reached"][0]["at"] == "year 10"
+    # the reference is the world the run reaches: here the seed system itself
+    ts = r.timeseries
+    assert (ts["compliance"] == ts["compliance_reference"]).all()
+
+
+def test_infinite_values_in_a_timeline_are_written(tmp_path):
+    import json
+
+    credsim.run("seed", agents=600, steps=4, out=tmp_path / "r", timeline=[
+        {"at": 2, "set": {"lists.black_threshold": float("-inf")}}])
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["timeline"][0]["set"]["lists.black_threshold"] == "-inf"

@@ -136,6 +136,9 @@ class Simulation:
     def summary(self) -> dict:
         out = metrics.final_summary(self)
         out["timeline"] = self.applied
+        late = [{"at": e.at, "set": dict(e.set)} for e in self.scenario.timeline if e.step >= self.sc.run.steps]
+        if late:
+            out["timeline_not_reached"] = late
         if self.reference is not None:
             lifted = self.applied[-1]["step"] if self.applied else None
             out["persistence"] = metrics.persistence(self.rows, lifted)
@@ -143,8 +146,8 @@ class Simulation:
 
 
 def reference_scenario(scenario: Scenario) -> Scenario:
-    """The scenario as the last timeline entry leaves it, from step 0, with no timeline."""
-    stages = timeline_scenarios(scenario)
+    """The scenario as the last timeline entry the run reaches leaves it, from step 0."""
+    stages = [s for s in timeline_scenarios(scenario) if s[0] < scenario.run.steps]
     final = stages[-1][1] if stages else scenario
     run = final.run.model_copy(update={"reference": False})
     return final.model_copy(update={"timeline": (), "run": run, "name": f"{scenario.name}-reference"})

@@ -48,9 +48,11 @@ def step(sim, ctx) -> None:
     ctx.add("listed_by_association", np.count_nonzero(st.black & (st.list_cause == BY_ASSOCIATION)))
 
 
-def _end_spells(st, leaving: np.ndarray) -> None:
-    months = st.months_listed[leaving]
-    st.spell_hist += np.bincount(np.minimum(months, len(st.spell_hist) - 1), minlength=len(st.spell_hist))
+def _end_spells(st, leaving: np.ndarray, completed: bool = True) -> None:
+    """End the spells of `leaving`; `completed` spells count in the recovery times."""
+    if completed:
+        months = st.months_listed[leaving]
+        st.spell_hist += np.bincount(np.minimum(months, len(st.spell_hist) - 1), minlength=len(st.spell_hist))
     st.black[leaving] = False
     st.list_cause[leaving] = NOT_LISTED
     st.months_listed[leaving] = 0
@@ -59,7 +61,7 @@ def _end_spells(st, leaving: np.ndarray) -> None:
 def _release_all(sim, ctx) -> None:
     st = sim.state
     ctx.add("blacklist_outflow", np.count_nonzero(st.black))
-    _end_spells(st, st.black.copy())
+    _end_spells(st, st.black.copy(), completed=False)  # released by abolition, not recovered
     ctx.add("company_blacklist_outflow", np.count_nonzero(st.c_black))
     st.c_black[:] = False
     st.c_months_listed[:] = 0
@@ -94,7 +96,8 @@ def _appeals(sim, ctx) -> None:
     listed = np.flatnonzero(st.black)
     appellants = listed[rng.random(len(listed)) < L.appeal_rate]
     ctx.add("appeals", len(appellants))
-    upheld = appellants[(st.false_points[appellants] < 0) & (rng.random(len(appellants)) < L.appeal_success)]
+    wronged = (st.false_points[appellants] < 0) | (st.list_cause[appellants] == BY_FALSE)
+    upheld = appellants[wronged & (rng.random(len(appellants)) < L.appeal_success)]
     ctx.add("appeals_upheld", len(upheld))
     fp = st.false_points[upheld]
     st.personal[upheld] = np.minimum(st.personal[upheld] - fp, sim.sc.scoring.max)

@@ -46,7 +46,8 @@ def _score_persons(points, seen, par, grade_mins, tie_mean, listed_ties,
         own = base + (personal[i] + delta - base) * keep
         own = min(max(own, lo), hi)
         personal[i] = own
-        false_points[i] *= keep
+        # the false part of the record cannot exceed what the person stands below base
+        false_points[i] = max(false_points[i] * keep, min(own - base, np.float32(0.0)))
         v = own + net_w * (tie_mean[i] - base) - tie_pen * listed_ties[i]
         v = min(max(v, lo), hi)
         score[i] = v

@@ -12,8 +12,8 @@ Family ties are never cut.  A person with fewer friend ties than it started with
 tie with probability form_rate a month: to a friend of a friend with probability `triadic`,
 else to a random resident of its region.  The candidate refuses with probability
 refusal * cost_proposer ("the man who could not get a date"); the proposer avoids a
-candidate with probability refusal * cost_candidate; a candidate already above its own initial
-friend count declines, so nobody ends more than one friend tie above its initial count.
+candidate with probability refusal * cost_candidate; a candidate at or above its own initial
+friend count declines, so nobody has more friend ties than it started with.
 """
 
 from __future__ import annotations
@@ -157,7 +157,9 @@ def _form(key, indptr, nbr, family, target, proposers, region_start, region, cos
             lo = region_start[region[i]]
             hi = region_start[region[i] + 1]
             j = lo + int(uniform(s, 1) * (hi - lo))
-        if j == i or _tied(indptr, nbr, i, j) or _friends(indptr, nbr, family, j) > target[j]:
+        if j == i or _friends(indptr, nbr, family, i) >= target[i]:
+            continue
+        if _tied(indptr, nbr, i, j) or _friends(indptr, nbr, family, j) >= target[j]:
             continue
         if uniform(s, 3) < refusal * cost[i]:
             refused += 1

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from .._version import __version__
 from ..scenario import Scenario, scenario_hash, to_toml
+from ..scenario.load import finite
 
 
 class RunFolderError(ValueError):
@@ -66,7 +67,8 @@ def write_run(out: Path, scenario: Scenario, rows: list[dict], summary: dict, wa
         (tmp / "scenario.toml").write_text(to_toml(scenario), encoding="utf-8")
         pq.write_table(timeseries_table(rows, scenario), tmp / "timeseries.parquet")
         doc = dict(provenance(scenario), wall_time_s=round(wall_time, 3), **summary)
-        (tmp / "summary.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        text = json.dumps(finite(doc), indent=2, allow_nan=False)
+        (tmp / "summary.json").write_text(text + "\n", encoding="utf-8")
         if out.exists():
             out.rmdir()  # an empty folder the user made for us
         os.rename(tmp, out)

@@ -206,7 +206,9 @@ def timeline_scenarios(scenario: Scenario, source: str = "") -> list[tuple[int, 
     data = scenario_to_dict(scenario)
     data["timeline"] = []
     out = []
-    for i, entry in enumerate(scenario.timeline):
+    order = sorted(range(len(scenario.timeline)), key=lambda k: (scenario.timeline[k].step, k))
+    for i in order:
+        entry = scenario.timeline[i]
         for key, value in entry.set.items():
             try:
                 set_dotted(data, key, value)
@@ -240,15 +242,16 @@ def to_toml(scenario: Scenario) -> str:
 
 def scenario_hash(scenario: Scenario) -> str:
     """A hash of everything that decides a run's outcome (the seed included)."""
-    text = json.dumps(_finite(scenario_to_dict(scenario)), sort_keys=True)
+    text = json.dumps(finite(scenario_to_dict(scenario)), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _finite(obj: Any) -> Any:
+def finite(obj: Any) -> Any:
+    """JSON-safe copy: infinities and NaN become strings ('inf', '-inf', 'nan')."""
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
     if isinstance(obj, float) and not math.isfinite(obj):
         return repr(obj)
     return obj

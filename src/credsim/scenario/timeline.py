@@ -45,7 +45,7 @@ def flatten(values: Mapping, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         full = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping) and value and not full.endswith("schedule"):
+        if isinstance(value, Mapping) and value:
             out.update(flatten(value, full))
         else:
             out[full] = value
@@ -64,8 +64,8 @@ def fixed_key(key: str) -> str | None:
 
 
 def check_entries(raw: Any) -> list[dict[str, Any]]:
-    """Normalise `[[timeline]]` entries to {"at": as given, "set": {dotted key: value}},
-    sorted by step (stable for equal steps); raise `ScenarioError` naming each problem."""
+    """Normalise `[[timeline]]` entries to {"at": as given, "set": {dotted key: value}}, in
+    file order; raise `ScenarioError` naming each problem."""
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -94,8 +94,7 @@ def check_entries(raw: Any) -> list[dict[str, Any]]:
             reason = fixed_key(key)
             if reason:
                 problems.append(Problem(f"{where}.set.{key}", value, reason))
-        parsed.append((step, i, {"at": entry["at"], "set": flat}))
+        parsed.append({"at": entry["at"], "set": flat})
     if problems:
         raise ScenarioError(problems)
-    parsed.sort(key=lambda e: (e[0], e[1]))
-    return [entry for _, _, entry in parsed]
+    return parsed
