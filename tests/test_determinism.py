@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 import credsim
-from credsim.engine.rng import STREAMS, streams
+from credsim.randomness import STREAMS, streams
 
 
 def test_same_seed_same_series_different_seed_different():

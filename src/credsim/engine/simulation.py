@@ -28,7 +28,7 @@ from ..scenario.load import timeline_scenarios
 from ..scenario.schema import Scenario
 from ..society import Society, make_society
 from ..society.network import aggregate, spread_table
-from .rng import streams
+from ..randomness import streams
 from .rulebook import Rulebook
 from .state import N_SEEN, State, StepContext, initial_state
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..engine.random import agent_seed, logistic, step_key, uniform
+from ..randomness import agent_seed, logistic, step_key, uniform
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
 from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..engine.random import agent_seed, step_key, uniform
+from ..randomness import agent_seed, step_key, uniform
 from ..engine.state import ATTEMPT_BITS
 
 # bits of the per-person outcome code written by the kernel; `count` names the step counters

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..engine.random import agent_seed, step_key, uniform
+from ..randomness import agent_seed, step_key, uniform
 from ..engine.state import RECORD_BITS
 from ..scenario.events import COMPANY_BAD, EVENTS
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..engine.random import agent_seed, step_key, uniform
+from ..randomness import agent_seed, step_key, uniform
 
 
 def tie_cost(sim) -> np.ndarray:

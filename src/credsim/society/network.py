@@ -19,6 +19,7 @@ import numba as nb
 import numpy as np
 
 from ..scenario.schema import NetworkSection
+from ..randomness import agent_seed, step_key, uniform
 from .population import Persons, Regions
 
 
@@ -34,83 +35,157 @@ class Graph:
         return len(self.indptr) - 1
 
 
-def _family_pairs(household: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+_SENTINEL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@nb.njit(inline="always")
+def _edge_key(a, b, friend):
+    """An undirected tie as one sortable word: lower end, higher end, then 0 for family."""
+    lo, hi = min(a, b), max(a, b)
+    return (np.uint64(lo) << np.uint64(33)) | (np.uint64(hi) << np.uint64(1)) | np.uint64(friend)
+
+
+@nb.njit(cache=True)
+def _family_edges(household, keys):
+    """Every pair of members of a household (households are contiguous runs)."""
     n = len(household)
-    src, dst = [], []
-    d = 1
-    while True:
-        same = np.flatnonzero(household[: n - d] == household[d:])
-        if same.size == 0:
+    k = 0
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or household[i] != household[start]:
+            for x in range(start, i):
+                for y in range(x + 1, i):
+                    keys[k] = _edge_key(x, y, 0)
+                    k += 1
+            start = i
+    return k
+
+
+@nb.njit(cache=True)
+def _family_count(household):
+    n = len(household)
+    k = 0
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or household[i] != household[start]:
+            size = i - start
+            k += size * (size - 1) // 2
+            start = i
+    return k
+
+
+@nb.njit(parallel=True, cache=True)
+def _friend_stubs(key, half, stubs):
+    whole = int(half)
+    frac = half - whole
+    for i in nb.prange(len(stubs)):
+        extra = 1 if uniform(agent_seed(key, i), 0) < frac else 0
+        stubs[i] = max(whole + extra, 1)
+
+
+@nb.njit(parallel=True, cache=True)
+def _friend_edges(key, first, region, region_start, window, locality, keys):
+    """Stub t of person i: with probability `locality` a person at most `window` places away
+    in the same region (wrapping inside it), else anyone; self-ties become sentinels."""
+    n = len(region)
+    for i0 in nb.prange(n):
+        i = np.int64(i0)
+        s = agent_seed(key, i)
+        lo = region_start[region[i]]
+        size = region_start[region[i] + 1] - lo
+        for t in range(first[i + 1] - first[i]):
+            u_local, u_where, u_sign = uniform(s, 3 * t + 1), uniform(s, 3 * t + 2), uniform(s, 3 * t + 3)
+            if u_local < locality:
+                off = 1 + int(u_where * window)
+                if u_sign < 0.5:
+                    off = -off
+                j = lo + (i - lo + off) % size
+            else:
+                j = min(int(u_where * n), n - 1)
+            keys[first[i] + t] = _SENTINEL if j == i else _edge_key(i, j, 1)
+
+
+@nb.njit(cache=True)
+def _unique(keys, degree):
+    """Compact sorted keys to one per tie (the family one where both exist); count degrees."""
+    m = 0
+    prev = _SENTINEL
+    for k in range(len(keys)):
+        key = keys[k]
+        if key == _SENTINEL:
             break
-        src.append(same)
-        dst.append(same + d)
-        d += 1
-    if not src:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(src).astype(np.int64), np.concatenate(dst).astype(np.int64)
+        pair = key >> np.uint64(1)
+        if pair == prev:
+            continue
+        prev = pair
+        keys[m] = key
+        m += 1
+        degree[np.int64(key >> np.uint64(33))] += 1
+        degree[np.int64(pair & _LOW32)] += 1
+    return m
 
 
-def _friend_pairs(n_friend_stubs: np.ndarray, persons: Persons, regions: Regions,
-                  net: NetworkSection, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    src = np.repeat(np.arange(len(n_friend_stubs), dtype=np.int64), n_friend_stubs)
-    k = len(src)
-    lo = regions.start[persons.region[src]]
-    hi = regions.start[persons.region[src] + 1]
-    size = hi - lo
-    offset = rng.integers(1, net.window + 1, k) * np.where(rng.random(k) < 0.5, -1, 1)
-    local = src + offset
-    # wrap around inside the region's index range
-    local = lo + np.mod(local - lo, np.maximum(size, 1))
-    far = rng.integers(0, len(n_friend_stubs), k)
-    dst = np.where(rng.random(k) < net.locality, local, far)
-    return src, dst
+@nb.njit(cache=True)
+def _fill(keys, m, indptr, nbr, family):
+    pos = indptr[:-1].copy()
+    for k in range(m):
+        key = keys[k]
+        lo = np.int64(key >> np.uint64(33))
+        hi = np.int64((key >> np.uint64(1)) & _LOW32)
+        fam = (key & np.uint64(1)) == 0
+        nbr[pos[lo]] = hi
+        family[pos[lo]] = fam
+        pos[lo] += 1
+        nbr[pos[hi]] = lo
+        family[pos[hi]] = fam
+        pos[hi] += 1
 
 
 def build_network(net: NetworkSection, persons: Persons, regions: Regions,
                   rng: np.random.Generator) -> Graph:
     n = persons.count
-    fs, fd = _family_pairs(persons.household)
-    family_degree = 2.0 * len(fs) / n
+    if n >= 2**31:
+        raise ValueError(f"at most {2**31 - 1} persons are supported, not {n}")
+    n_family = _family_count(persons.household)
+    family_degree = 2.0 * n_family / n
     friend_degree = max(net.mean_degree - family_degree, 2.0)
-    half = friend_degree / 2.0
-    stubs = np.floor(half).astype(np.int64) + (rng.random(n) < (half - np.floor(half)))
-    stubs = np.maximum(stubs, 1)
-    gs, gd = _friend_pairs(stubs, persons, regions, net, rng)
-    # undirected, unique, no self ties; a family pair stays a family tie
-    a = np.concatenate([fs, gs])
-    b = np.concatenate([fd, gd])
-    is_family = np.concatenate([np.ones(len(fs), bool), np.zeros(len(gs), bool)])
-    keep = a != b
-    a, b, is_family = a[keep], b[keep], is_family[keep]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    key = lo * n + hi
-    order = np.lexsort((~is_family, key))  # family first within a duplicated key
-    key, is_family = key[order], is_family[order]
-    first = np.ones(len(key), bool)
-    first[1:] = key[1:] != key[:-1]
-    key, is_family = key[first], is_family[first]
-    lo, hi = key // n, key % n
-    # directed slots, grouped by source
-    src = np.concatenate([lo, hi])
-    dst = np.concatenate([hi, lo])
-    fam = np.concatenate([is_family, is_family])
-    order = np.argsort(src, kind="stable")
-    src, dst, fam = src[order], dst[order], fam[order]
-    degree = np.bincount(src, minlength=n)
+    stubs = np.empty(n, np.int32)
+    _friend_stubs(step_key(rng), friend_degree / 2.0, stubs)
+    first = np.zeros(n + 1, np.int64)
+    np.cumsum(stubs, out=first[1:])
+    del stubs
+    keys = np.empty(n_family + int(first[-1]), np.uint64)
+    _family_edges(persons.household, keys[:n_family])
+    _friend_edges(step_key(rng), first, persons.region, regions.start, net.window, net.locality,
+                  keys[n_family:])
+    del first
+    keys.sort()
+    degree = np.zeros(n, np.int64)
+    m = _unique(keys, degree)
     capacity = degree + net.slack
+    if capacity.max() > LANE_MASK:
+        raise ValueError(f"a person holds {capacity.max()} tie slots; at most {LANE_MASK} are supported")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(capacity, out=indptr[1:])
     nbr = np.full(int(indptr[-1]), -1, dtype=np.int32)
     family = np.zeros(int(indptr[-1]), dtype=bool)
-    start_of_src = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(degree, out=start_of_src[1:])
-    pos = indptr[src] + (np.arange(len(src)) - start_of_src[src])
-    nbr[pos] = dst
-    family[pos] = fam
-    friends = np.bincount(src[~fam], minlength=n).astype(np.int16)
-    if capacity.max() > LANE_MASK:
-        raise ValueError(f"a person holds {capacity.max()} tie slots; at most {LANE_MASK} are supported")
+    _fill(keys, m, indptr, nbr, family)
+    del keys
+    friends = _friend_counts(indptr, nbr, family)
     return Graph(indptr=indptr, nbr=nbr, family=family, target_friends=friends)
+
+
+@nb.njit(parallel=True, cache=True)
+def _friend_counts(indptr, nbr, family):
+    out = np.empty(len(indptr) - 1, np.int16)
+    for i in nb.prange(len(out)):
+        k = 0
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] >= 0 and not family[s]:
+                k += 1
+        out[i] = k
+    return out
 
 
 LANE = 12  # bits per packed counter: up to 4095 ties a person

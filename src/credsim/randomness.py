@@ -1,0 +1,80 @@
+"""Random numbers: one seeded tree per run, and counter-based draws for the kernels.
+
+Streams: a `SeedSequence` per run, one child stream per mechanism.  Each stream's position in
+`STREAMS` is its spawn key, so the list is append-only: adding a mechanism never shifts the
+numbers another mechanism draws.
+
+Counter-based draws: per-agent numbers inside parallel kernels come from a hash of (key,
+agent, draw): each step a mechanism takes one 64-bit key from its own stream (`step_key`),
+and the kernel derives every number it needs from that key, the agent's index and a draw
+number.  The result does not depend on the order in which threads visit agents, so a run
+gives the same bytes with any number of threads.  The hash is SplitMix64's finalizer
+(Steele, Lea & Flood 2014), which passes BigCrush as a counter-based generator.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+STREAMS: tuple[str, ...] = (
+    "regions",
+    "persons",
+    "companies",
+    "network",
+    "rollout",
+    "actions",
+    "observation",
+    "scoring",
+    "lists",
+    "consequences",
+    "learning",
+    "ties",
+    "metrics",
+)
+
+
+def streams(seed: int) -> dict[str, np.random.Generator]:
+    """A fresh generator for every stream of a run with this root seed."""
+    return {
+        name: np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(i,))))
+        for i, name in enumerate(STREAMS)
+    }
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_DRAW = np.uint64(0xD1B54A32D192ED03)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S40 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(40)
+_INV24 = np.float32(1.0 / (1 << 24))
+
+
+def step_key(rng: np.random.Generator) -> np.uint64:
+    """One key for one step of one mechanism, drawn from the mechanism's stream."""
+    return np.uint64(rng.integers(0, 2**64, dtype=np.uint64))
+
+
+@nb.njit(inline="always")
+def mix(x):
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
+
+
+@nb.njit(inline="always")
+def agent_seed(key, i):
+    """The seed of agent `i`'s draws under `key`; `uniform(seed, d)` gives its d-th number."""
+    return mix(key ^ (np.uint64(i) * _GOLDEN))
+
+
+@nb.njit(inline="always")
+def uniform(seed, draw):
+    """A float32 uniform in [0, 1): draw number `draw` from an agent seed."""
+    return np.float32(mix(seed + np.uint64(draw + 1) * _DRAW) >> _S40) * _INV24
+
+
+@nb.njit(inline="always")
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
