@@ -95,3 +95,11 @@ def test_rerunning_the_resolved_scenario_repeats_the_run(tmp_path):
     assert invoke("run", str(a / "scenario.toml"), "--seed", "3", "--out", str(b)).exit_code == 0
     assert (a / "timeseries.parquet").read_bytes() == (b / "timeseries.parquet").read_bytes()
     assert (a / "scenario.toml").read_text() == (b / "scenario.toml").read_text()
+
+
+def test_a_run_that_cannot_fit_is_refused_before_anything_is_built(tmp_path):
+    r = invoke("run", "seed", "--agents", "150000000", "--out", str(tmp_path / "huge"))
+    assert r.exit_code == 2
+    assert "population.agents = 150,000,000" in r.output and "GiB" in r.output
+    assert "--no-memory-check" in r.output
+    assert list(tmp_path.iterdir()) == []

@@ -40,14 +40,15 @@ def resolve(scenario: str | Path | Mapping | Scenario = DEFAULT_SCENARIO,
 
 def run(scenario: str | Path | Mapping | Scenario = DEFAULT_SCENARIO, *, sets: Iterable[str] = (),
         out: str | Path | None = None, on_step: Callable[[dict], None] | None = None,
-        **overrides: Any) -> Result:
+        memory_check: bool = True, **overrides: Any) -> Result:
     """Run a scenario (a built-in name, a TOML path, a dict or a `Scenario`).
 
     >>> result = credsim.run("seed", agents=10_000, steps=24, seed=3)
     >>> result.timeseries[["step", "blacklist_share"]]
 
     With `out`, the run folder is written there (scenario.toml, timeseries.parquet,
-    summary.json).  Raises `credsim.ScenarioError` for bad input.
+    summary.json).  Raises `credsim.ScenarioError` for bad input and `credsim.TooBig` when the
+    run would not fit in the memory available (`memory_check=False` tries anyway).
     """
     sc = resolve(scenario, sets, **overrides)
     if out is not None:
@@ -55,7 +56,7 @@ def run(scenario: str | Path | Mapping | Scenario = DEFAULT_SCENARIO, *, sets: I
 
         check_out_dir(Path(out))
     start = time.perf_counter()
-    sim = Simulation(sc)
+    sim = Simulation(sc, memory_check=memory_check)
     for _ in range(sc.run.steps):
         row = sim.step()
         if on_step is not None:

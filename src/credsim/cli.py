@@ -19,6 +19,7 @@ from rich.table import Table
 
 from . import api
 from .output import RunFolderError, default_run_dir, write_run
+from .society import TooBig
 from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, load_raw, load_scenario, to_toml
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -44,7 +45,7 @@ def _guard(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, RunFolderError, BadInput) as exc:
+        except (ScenarioError, RunFolderError, BadInput, TooBig) as exc:
             err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
@@ -112,6 +113,8 @@ def run(
     set_: List[str] = typer.Option([], "--set", help="KEY=VALUE with a dotted key of the scenario file; repeatable."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<scenario>-<seed>-<time>)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary table."),
+    no_memory_check: bool = typer.Option(False, "--no-memory-check",
+                                         help="Run even where the estimated memory exceeds what is available."),
 ) -> None:
     """Run a scenario and write its folder: scenario.toml, timeseries.parquet, summary.json."""
     sc = api.resolve(scenario, set_, agents=agents, steps=steps, seed=seed)
@@ -124,7 +127,7 @@ def run(
                   TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
                   disable=not show, transient=True) as bar:
         task = bar.add_task(f"{sc.name} ({sc.population.agents:,} persons)", total=sc.run.steps)
-        result = api.run(sc, on_step=lambda _row: bar.advance(task))
+        result = api.run(sc, on_step=lambda _row: bar.advance(task), memory_check=not no_memory_check)
     write_run(target, sc, result.timeseries.to_dict("records"), result.summary, result.wall_time)
     result.path = target
     if not quiet:

@@ -26,7 +26,7 @@ from ..mechanisms import actions, consequences, learning, lists, observation, ro
 from ..scenario.events import channel_of
 from ..scenario.load import timeline_scenarios
 from ..scenario.schema import Scenario
-from ..society import Society, make_society
+from ..society import Society, check_memory, make_society
 from ..society.network import aggregate, spread_table
 from ..randomness import streams
 from .rulebook import Rulebook
@@ -58,14 +58,17 @@ class NetworkView:
 class Simulation:
     """One run: `Simulation(scenario).run()` or step by step with `step()`."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, memory_check: bool = True):
+        if memory_check:
+            check_memory(scenario)
         self.scenario = scenario  # as loaded; `sc` is the scenario in force this step
         self.sc = scenario
         self.timeline = {}
         for step, sc_k, n_keys in timeline_scenarios(scenario):
             self.timeline[step] = (sc_k, self.timeline.get(step, (None, 0))[1] + n_keys)
         self.applied: list[dict] = []
-        self.reference = Simulation(reference_scenario(scenario)) if scenario.run.reference else None
+        self.reference = (Simulation(reference_scenario(scenario), memory_check=False)
+                          if scenario.run.reference else None)
         self.rng = streams(scenario.run.seed)
         self.society: Society = make_society(scenario, self.rng)
         self.state: State = initial_state(scenario, self.society)
