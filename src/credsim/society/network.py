@@ -204,37 +204,44 @@ def spread_table(n_bits: int) -> np.ndarray:
 
 
 @nb.njit(parallel=True, cache=True)
-def _pack(listed, acted, observed, n_bits, flags):
-    """flags[j] = acted bits | observed bits << n_bits | listed << 2 n_bits: one gather per tie."""
+def _pack(score, lo, scale, listed, acted, observed, n_bits, words):
+    """words[j]: person j's score in fixed point (high 32 bits) and its flags (low 16: acted
+    bits, observed bits, listed), so reading a tie is one 8-byte gather."""
     low = (1 << n_bits) - 1
-    for j in nb.prange(len(flags)):
-        flags[j] = (acted[j] & low) | ((observed[j] & low) << n_bits) | (np.uint16(listed[j]) << (2 * n_bits))
+    for j in nb.prange(len(words)):
+        q = np.uint64(max((score[j] - lo) * scale, 0.0))
+        flags = (acted[j] & low) | ((observed[j] & low) << n_bits) | (np.uint16(listed[j]) << (2 * n_bits))
+        words[j] = (q << np.uint64(32)) | np.uint64(flags)
 
 
 def aggregate(indptr, nbr, family, score, listed, acted, observed, spread,
               tie_mean, listed_ties, degree, friend_degree, did_count, obs_count):
     """One pass over every tie: what each person sees of its ties.
 
-    tie_mean: mean score of the ties (own score where none); listed_ties: blacklisted ties;
-    degree, friend_degree: live ties; did_count[b, i], obs_count[b, i]: ties whose bit b
-    (b < did_count.shape[0]) was set in `acted` / `observed` last step.  The bit counts are
-    accumulated in 12-bit lanes of one uint64 each (`spread_table`).
+    tie_mean: mean score of the ties (own score where none), summed exactly in 32-bit fixed
+    point over the range of the scores; listed_ties: blacklisted ties; degree, friend_degree:
+    live ties; did_count[b, i], obs_count[b, i]: ties whose bit b (b < did_count.shape[0]) was
+    set in `acted` / `observed` last step, accumulated in 12-bit lanes of one uint64 each
+    (`spread_table`).
     """
     n_bits = did_count.shape[0]
     assert 3 * n_bits <= 16
-    flags = np.empty(len(score), np.uint16)
-    _pack(listed, acted, observed, n_bits, flags)
-    _aggregate(indptr, nbr, family, score, flags, n_bits, spread, tie_mean, listed_ties, degree,
-               friend_degree, did_count, obs_count)
+    lo, hi = float(score.min()), float(score.max())
+    scale = (2.0**32 - 2**10) / max(hi - lo, 1e-30)  # headroom for float rounding
+    words = np.empty(len(score), np.uint64)
+    _pack(score, lo, scale, listed, acted, observed, n_bits, words)
+    _aggregate(indptr, nbr, family, score, words, lo, scale, n_bits, spread, tie_mean, listed_ties,
+               degree, friend_degree, did_count, obs_count)
 
 
 @nb.njit(parallel=True, cache=True)
-def _aggregate(indptr, nbr, family, score, flags, n_bits, spread,
+def _aggregate(indptr, nbr, family, score, words, lo, scale, n_bits, spread,
                tie_mean, listed_ties, degree, friend_degree, did_count, obs_count):
     n = len(indptr) - 1
     low = (1 << n_bits) - 1
+    mask16 = np.uint64(0xFFFF)
     for i in nb.prange(n):
-        s = 0.0
+        sacc = np.uint64(0)
         k = 0
         f = 0
         lt = 0
@@ -247,12 +254,13 @@ def _aggregate(indptr, nbr, family, score, flags, n_bits, spread,
             k += 1
             if not family[slot]:
                 f += 1
-            s += score[j]
-            fl = flags[j]
+            w = words[j]
+            sacc += w >> np.uint64(32)
+            fl = np.int64(w & mask16)
             lt += fl >> (2 * n_bits)
             dacc += spread[fl & low]
             oacc += spread[(fl >> n_bits) & low]
-        tie_mean[i] = s / k if k > 0 else score[i]
+        tie_mean[i] = lo + (sacc / k) / scale if k > 0 else score[i]
         listed_ties[i] = lt
         degree[i] = k
         friend_degree[i] = f
