@@ -30,6 +30,7 @@ from ..society import Society, check_memory, make_society
 from ..society.network import aggregate, spread_table
 from ..randomness import streams
 from .rulebook import Rulebook
+from . import checkpoint
 from .state import N_SEEN, State, StepContext, initial_state
 
 PHASES = (
@@ -104,6 +105,24 @@ class Simulation:
         for entry in self.scenario.timeline:
             if entry.step == ctx.t:
                 self.applied.append({"step": ctx.t, "at": entry.at, "set": dict(entry.set)})
+
+    def resume_scenario(self) -> None:
+        """Put in force the scenario of the last timeline change before the next step."""
+        self.sc = self.scenario
+        for step in sorted(self.timeline):
+            if step < self.state.step:
+                self.sc = self.timeline[step][0]
+        self.rulebook = Rulebook.from_scenario(self.sc)
+
+    def save_checkpoint(self, folder) -> None:
+        checkpoint.save(self, folder)
+
+    @classmethod
+    def from_checkpoint(cls, scenario: Scenario, folder, memory_check: bool = True) -> "Simulation":
+        """A simulation of `scenario` continued from a checkpoint `save_checkpoint` wrote."""
+        sim = cls(scenario, memory_check=memory_check)
+        checkpoint.restore(sim, folder)
+        return sim
 
     def step(self) -> dict:
         st = self.state
