@@ -62,6 +62,7 @@ class Simulation:
         self.channel_of = channel_of
         self.view = self._perceive()
         self.rows: list[dict] = []
+        self.last_ctx: StepContext | None = None  # the last step's context, for observers (the register)
 
     def _perceive(self) -> NetworkView:
         g, st = self.society.graph, self.state
@@ -92,6 +93,7 @@ class Simulation:
             st.grade_mid = st.grade.copy()
         row = metrics.step_row(self, ctx, self.view)
         self.rows.append(row)
+        self.last_ctx = ctx
         st.step += 1
         return row
 

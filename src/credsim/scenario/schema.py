@@ -284,6 +284,24 @@ class FeedbackSection(Section):
     max_boost: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
 
 
+class OutputSection(Section):
+    """What a run folder holds besides the time series and summary (see docs/report.md).
+
+    Output settings never change a run: the panel is drawn from its own random stream, and the
+    section is left out of the scenario hash.
+    """
+
+    register_records: bool = True  # stream every observed record to register.parquet
+    register_panel: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0  # share of persons (and companies) kept
+    snapshots: tuple[Step, ...] = ()  # steps whose end state is written to persons/companies (the last always is)
+    report: bool = True            # write report.html at the end of the run
+
+    @field_validator("snapshots")
+    @classmethod
+    def _sorted(cls, v):
+        return tuple(sorted(set(v)))
+
+
 class Scenario(Section):
     """A fully resolved scenario: what `credsim show` prints and `scenario.toml` holds."""
 
@@ -302,6 +320,7 @@ class Scenario(Section):
     learning: LearningSection = LearningSection()
     ties: TiesSection = TiesSection()
     feedback: FeedbackSection = FeedbackSection()
+    output: OutputSection = OutputSection()
 
     @model_validator(mode="after")
     def _rules_unique(self):
@@ -310,4 +329,12 @@ class Scenario(Section):
             if rule.event in seen:
                 raise ValueError(f"rules: event '{rule.event}' has more than one rule; give it one")
             seen.add(rule.event)
+        return self
+
+    @model_validator(mode="after")
+    def _snapshots_in_run(self):
+        late = [k for k in self.output.snapshots if k >= self.run.steps]
+        if late:
+            raise ValueError(f"output.snapshots: step {late[0]} is past the run; allowed: steps "
+                             f"0..{self.run.steps - 1} (run.steps = {self.run.steps})")
         return self
