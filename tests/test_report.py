@@ -11,6 +11,9 @@ from typer.testing import CliRunner
 
 import credsim
 from credsim.cli import app
+from credsim import Simulation, load_scenario
+from credsim.output import write_run
+from credsim.report.page import timeline_rows
 from credsim.report.plots import new_figure, time_axis, timeline_steps
 
 SECTIONS = ("scores", "grades", "lists", "compliance", "dissent", "false-records", "sanctions", "ties",
@@ -67,6 +70,18 @@ def test_timeline_changes_are_dashed_lines_on_time_plots():
     fig, axes = new_figure()
     time_axis(axes[0, 0], ts.drop(columns="timeline_changes"))
     assert not [line for line in axes[0, 0].get_lines() if line.get_gid() == "timeline"]
+    summary = {"timeline": [{"step": 12, "set": {"lists.naming": False, "behaviour.legitimacy": 0.5}}]}
+    assert timeline_rows(summary) == [["timeline, step 12", "lists.naming = False, behaviour.legitimacy = 0.5"]]
+    assert timeline_rows({}) == []
+
+
+def test_a_folder_without_register_or_snapshots_still_gets_a_report(tmp_path):
+    sc = load_scenario("sesame", overrides={"population.agents": 600, "run.steps": 5})
+    sim = Simulation(sc)
+    sim.run()
+    write_run(tmp_path / "r", sc, sim.rows, sim.summary(), 0.1)
+    keys = [key for key, _ in figures((tmp_path / "r" / "report.html").read_text())]
+    assert keys == [k for k in SECTIONS if k != "register"]
 
 
 def test_compare_labels_runs_and_shows_the_differences(seed_run_dir, tmp_path):

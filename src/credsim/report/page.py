@@ -108,6 +108,16 @@ def key_settings(sc: dict) -> list[list[str]]:
     return rows
 
 
+def timeline_rows(summary: dict) -> list[list[str]]:
+    """One settings row per timeline change (summary["timeline"]: [{"step": k, "set": {...}}])."""
+    rows = []
+    for change in summary.get("timeline") or []:
+        if isinstance(change, dict) and "step" in change:
+            sets = ", ".join(f"{k} = {v}" for k, v in (change.get("set") or {}).items())
+            rows.append([f"timeline, step {change['step']}", sets or "(nothing changed)"])
+    return rows
+
+
 def build_report(run) -> tuple[str, list[Chart]]:
     """The HTML of a run's report and its figures."""
     s, sc = run.summary, run.scenario_dict
@@ -123,7 +133,7 @@ def build_report(run) -> tuple[str, list[Chart]]:
         f"<header>\n<h1>{esc(title)}</h1>",
         f'<p class="desc">{esc(desc)}</p>' if desc else "",
         "<h2>Key settings</h2>",
-        table_html(["setting", "value"], key_settings(sc), numeric_from=99, cls="settings"),
+        table_html(["setting", "value"], key_settings(sc) + timeline_rows(s), numeric_from=99, cls="settings"),
         f'<p class="prov">{esc(prov)}</p>\n</header>',
         f"<nav><h2>Contents</h2><ol><li><a href=\"#headline\">Headline metrics</a></li>{contents}</ol></nav>",
         '<section id="headline"><h2>Headline metrics</h2>',
