@@ -27,3 +27,17 @@ def small_run(scenario: str = "seed", **overrides) -> credsim.Result:
 @pytest.fixture
 def run_small():
     return small_run
+
+
+@pytest.fixture(scope="session")
+def seed_run_dir(tmp_path_factory):
+    """One finished `seed` run folder with a report (2,000 persons, 24 months, snapshot at 5)."""
+    out = tmp_path_factory.mktemp("runs") / "seed-3"
+    credsim.run("seed", agents=2000, steps=24, seed=3, out=out, **{"output.snapshots": [5]})
+    return out
+
+
+# safeguards with many false face matches and a high threshold: listings, appeals, upheld ones
+APPEALS = {"recognition.false_match_rate": 0.01, "recognition.human_review": 0.0,
+           "channels.cameras.schedule.national_start": 0, "lists.black_threshold": 950,
+           "lists.exit_threshold": 960}

@@ -29,7 +29,9 @@ def test_run_writes_the_run_folder(tmp_path):
     out = tmp_path / "run"
     r = invoke("run", "seed", "--agents", "2000", "--steps", "6", "--seed", "7", "--out", str(out))
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["scenario.toml", "summary.json", "timeseries.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "appeals.parquet", "companies.parquet", "persons.parquet", "register.parquet", "report.html",
+        "scenario.toml", "summary.json", "timeseries.parquet"]
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert list(ts["step"]) == list(range(6))
     assert set(INTERFACE_COLUMNS) <= set(ts.columns)

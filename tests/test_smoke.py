@@ -24,6 +24,8 @@ def test_builtin_runs_small(name, tmp_path):
     assert set(summary["by_education"]) == {"none", "secondary", "bachelor", "postgraduate"}
     k = len(r.scenario.scoring.grades)
     assert len(summary["grade_mobility"]["counts"]) == k
+    assert summary["output"]["register_records"] == ts["records_true"].sum() + ts["records_false"].sum()
+    assert (out / "register.parquet").exists() and "<figcaption>" in (out / "report.html").read_text()
 
 
 def test_parquet_keeps_provenance(tmp_path):

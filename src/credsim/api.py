@@ -10,7 +10,8 @@ from typing import Any, Callable, Iterable, Mapping
 import pandas as pd
 
 from .engine import Simulation
-from .output import write_run
+from .output import RunWriter, StagedRun, finish_run, provenance_metadata
+from .output.rundir import check_out_dir
 from .scenario import DEFAULT_SCENARIO, Scenario, load_scenario
 
 SHORTCUTS = {"agents": "population.agents", "steps": "run.steps", "seed": "run.seed"}
@@ -25,6 +26,7 @@ class Result:
     summary: dict
     wall_time: float
     path: Path | None = None
+    output: dict | None = None  # with a run folder: register rows, bytes, write and report seconds
 
 
 def resolve(scenario: str | Path | Mapping | Scenario = DEFAULT_SCENARIO,
@@ -47,21 +49,39 @@ def run(scenario: str | Path | Mapping | Scenario = DEFAULT_SCENARIO, *, sets: I
     >>> result.timeseries[["step", "blacklist_share"]]
 
     With `out`, the run folder is written there (scenario.toml, timeseries.parquet,
-    summary.json).  Raises `credsim.ScenarioError` for bad input and `credsim.TooBig` when the
-    run would not fit in the memory available (`memory_check=False` tries anyway).
+    summary.json, the register and snapshots, report.html; see docs/report.md), under a hidden
+    name renamed when complete.  Raises `credsim.ScenarioError` for bad input and
+    `credsim.TooBig` when the run would not fit in the memory available (`memory_check=False`
+    tries anyway).
     """
     sc = resolve(scenario, sets, **overrides)
-    if out is not None:
-        from .output.rundir import check_out_dir
+    if out is None:
+        start = time.perf_counter()
+        sim = _simulate(sc, on_step, Simulation(sc, memory_check=memory_check))
+        summary = sim.summary()
+        wall = time.perf_counter() - start
+        return Result(scenario=sc, timeseries=pd.DataFrame(sim.rows), summary=summary, wall_time=wall)
+    check_out_dir(Path(out))
+    sim = Simulation(sc, memory_check=memory_check)  # refused before any folder is made
+    with StagedRun(Path(out)) as staged:
+        start = time.perf_counter()
+        writer = RunWriter(staged.tmp, sim, provenance_metadata(sc))
+        _simulate(sc, on_step, sim, writer)
+        summary = sim.summary()
+        output = writer.close(sim)
+        wall = time.perf_counter() - start
+        output["report_s"] = round(finish_run(staged, sc, sim.rows, summary, wall, output), 3)
+        path = staged.commit()
+    return Result(scenario=sc, timeseries=pd.DataFrame(sim.rows), summary=summary, wall_time=wall,
+                  path=path, output=output)
 
-        check_out_dir(Path(out))
-    start = time.perf_counter()
-    sim = Simulation(sc, memory_check=memory_check)
+
+
+def _simulate(sc: Scenario, on_step, sim: Simulation, writer: RunWriter | None = None) -> Simulation:
     for _ in range(sc.run.steps):
         row = sim.step()
+        if writer is not None:
+            writer.after_step(sim)
         if on_step is not None:
             on_step(row)
-    summary = sim.summary()
-    wall = time.perf_counter() - start
-    path = write_run(Path(out), sc, sim.rows, summary, wall) if out is not None else None
-    return Result(scenario=sc, timeseries=pd.DataFrame(sim.rows), summary=summary, wall_time=wall, path=path)
+    return sim

@@ -18,7 +18,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import api
-from .output import RunFolderError, default_run_dir, write_run
+from .output import RunFolderError, default_run_dir
+from .output.console import print_table
+from .output.headline import fmt, headline
+from .output.query import QueryError
+from .output.runs import open_run
 from .society import TooBig
 from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, load_raw, load_scenario, to_toml
 
@@ -45,7 +49,7 @@ def _guard(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, RunFolderError, BadInput, TooBig) as exc:
+        except (ScenarioError, RunFolderError, QueryError, BadInput, TooBig) as exc:
             err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
@@ -63,43 +67,13 @@ def _guard(fn):
     return wrapper
 
 
-KEY_OUTCOMES = (
-    ("blacklist_share", "share blacklisted", "{:.2%}"),
-    ("redlist_share", "share red-listed", "{:.2%}"),
-    ("score_mean", "mean score", "{:.1f}"),
-    ("late_bill_rate", "late bills / month", "{:.2%}"),
-    ("misconduct_rate", "misconduct / month", "{:.2%}"),
-    ("dissent_private_share", "dissent, private", "{:.2%}"),
-    ("dissent_expressed_share", "dissent, expressed", "{:.2%}"),
-    ("falsification_gap", "falsification gap", "{:.2%}"),
-    ("innocents_listed", "innocents on the list", "{:,.0f}"),
-    ("listed_isolated_share", "listed with no friend left", "{:.2%}"),
-    ("internalization_mean", "internalization", "{:.3f}"),
-    ("coverage_cameras", "camera coverage", "{:.2%}"),
-)
-KEY_TOTALS = (
-    ("records_true", "true records"),
-    ("records_false", "false records"),
-    ("trips_refused", "trips refused"),
-    ("jobs_lost", "jobs lost"),
-    ("school_refusals", "school refusals"),
-    ("service_refusals_true", "services refused (listed)"),
-    ("service_refusals_false", "services refused (innocent)"),
-    ("ties_cut", "ties cut"),
-)
-
-
 def _summary_table(result: api.Result) -> Table:
     sc = result.scenario
     table = Table(title=f"{sc.name}: {sc.population.agents:,} persons, {sc.run.steps} months, seed {sc.run.seed}")
     table.add_column("outcome")
-    table.add_column("end of run", justify="right")
-    last = result.timeseries.iloc[-1]
-    for key, label, fmt in KEY_OUTCOMES:
-        table.add_row(label, fmt.format(last[key]))
-    for key, label in KEY_TOTALS:
-        table.add_row(f"{label} (all months)", f"{int(result.summary['totals'][key]):,}")
-    table.add_row("score Gini", f"{result.summary['score_gini']:.4f}")
+    table.add_column("value", justify="right")
+    for _, label, value, kind in headline(result.summary):
+        table.add_row(label, fmt(value, kind))
     return table
 
 
@@ -116,23 +90,89 @@ def run(
     no_memory_check: bool = typer.Option(False, "--no-memory-check",
                                          help="Run even where the estimated memory exceeds what is available."),
 ) -> None:
-    """Run a scenario and write its folder: scenario.toml, timeseries.parquet, summary.json."""
+    """Run a scenario and write its folder: scenario.toml, timeseries.parquet, summary.json, the
+    register and snapshots (register.parquet, appeals.parquet, persons.parquet, companies.parquet)
+    and report.html."""
     sc = api.resolve(scenario, set_, agents=agents, steps=steps, seed=seed)
     target = out if out is not None else default_run_dir(sc)
-    from .output.rundir import check_out_dir
-
-    check_out_dir(target)
     show = out_console.is_terminal and not quiet
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
                   disable=not show, transient=True) as bar:
         task = bar.add_task(f"{sc.name} ({sc.population.agents:,} persons)", total=sc.run.steps)
-        result = api.run(sc, on_step=lambda _row: bar.advance(task), memory_check=not no_memory_check)
-    write_run(target, sc, result.timeseries.to_dict("records"), result.summary, result.wall_time)
-    result.path = target
+        result = api.run(sc, out=target, on_step=lambda _row: bar.advance(task),
+                         memory_check=not no_memory_check)
     if not quiet:
         out_console.print(_summary_table(result))
-    out_console.print(f"run written to {target} in {result.wall_time:.1f} s", highlight=False)
+    o = result.output
+    parts = []
+    if sc.output.register_records:
+        parts.append(f"register: {o['register_records']:,} records, {o['register_bytes'] / 1e6:.1f} MB")
+    parts.append(f"writing register and snapshots {o['register_write_s']:.1f} s")
+    if sc.output.report:
+        parts.append(f"report.html {o['report_s']:.1f} s")
+    out_console.print(f"run written to {target} in {result.wall_time:.1f} s ({'; '.join(parts)})", highlight=False)
+
+
+@app.command()
+@_guard
+def report(
+    run_dir: Path = typer.Argument(..., help="A run folder (written by `credsim run`)."),
+    figures: Optional[Path] = typer.Option(None, "--figures", help="Also save every figure as a PNG in this folder."),
+) -> None:
+    """(Re)build the run's report.html: one self-contained page with every figure."""
+    from .report import write_report
+
+    open_run(run_dir)  # a clear error if it is not a run folder
+    start = time.perf_counter()
+    path = write_report(run_dir, figures=figures)
+    out_console.print(f"report written to {path} in {time.perf_counter() - start:.1f} s", highlight=False)
+
+
+@app.command()
+@_guard
+def compare(
+    run_dirs: List[Path] = typer.Argument(..., help="Two or more run folders; the first is the reference."),
+    out: Path = typer.Option(Path("compare.html"), "--out", help="The HTML page to write."),
+) -> None:
+    """Compare finished runs: a table of final metrics with differences, and compare.html with
+    the time series overlaid."""
+    from .report import write_compare
+
+    if len(run_dirs) < 2:
+        raise BadInput(f"compare needs two or more run folders; got {len(run_dirs)}")
+    _check_parent(out, "--out")
+    runs = [open_run(d) for d in run_dirs]
+    path, cmp = write_compare(runs, out)
+    print_table(out_console, cmp.header(), cmp.formatted(),
+                title="final metrics (differences: each run minus the first)")
+    out_console.print(f"comparison written to {path}", highlight=False)
+
+
+@app.command()
+@_guard
+def query(
+    run_dir: Path = typer.Argument(..., help="A run folder (written by `credsim run`)."),
+    sql: str = typer.Argument(..., help="SQL over the tables register, appeals, persons, companies, timeseries."),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Write the whole result to this CSV file."),
+    parquet: Optional[Path] = typer.Option(None, "--parquet", help="Write the whole result to this Parquet file."),
+    max_rows: int = typer.Option(50, "--max-rows", min=1, help="Rows printed at most (files get every row)."),
+) -> None:
+    """SQL over a run's tables (DuckDB); prints the result, or writes it with --csv/--parquet."""
+    from .output.query import run_query
+
+    for path, opt in ((csv, "--csv"), (parquet, "--parquet")):
+        if path is not None:
+            _check_parent(path, opt)
+    with open_run(run_dir) as run:
+        run_query(run, sql, out_console, csv=csv, parquet=parquet, max_rows=max_rows)
+
+
+def _check_parent(path: Path, option: str) -> None:
+    if not path.parent.is_dir():
+        raise BadInput(f"{option} {path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise BadInput(f"{option} {path}: is a folder; give a file name")
 
 
 @app.command()

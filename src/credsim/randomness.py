@@ -32,15 +32,19 @@ STREAMS: tuple[str, ...] = (
     "learning",
     "ties",
     "metrics",
+    "output",   # the register's panel; drawn by the output writer, never by the model
 )
 
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
     """A fresh generator for every stream of a run with this root seed."""
-    return {
-        name: np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(i,))))
-        for i, name in enumerate(STREAMS)
-    }
+    return {name: stream(seed, name) for name in STREAMS}
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """The one generator `name` of a run with this root seed (as `streams(seed)[name]`)."""
+    i = STREAMS.index(name)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(i,))))
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

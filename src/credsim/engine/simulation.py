@@ -79,6 +79,7 @@ class Simulation:
         self._spread = spread_table(N_SEEN)
         self.view = self._perceive()
         self.rows: list[dict] = []
+        self.last_ctx: StepContext | None = None  # the last step's context, for observers (the register)
 
     def _perceive(self) -> NetworkView:
         g, st = self.society.graph, self.state
@@ -142,6 +143,7 @@ class Simulation:
             ref = self.reference.step()
             row.update({f"{k}_reference": ref[k] for k in metrics.PERSISTENCE_COLUMNS})
         self.rows.append(row)
+        self.last_ctx = ctx
         st.step += 1
         return row
 

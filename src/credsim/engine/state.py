@@ -144,6 +144,10 @@ class StepContext:
     observed: dict = field(default_factory=dict)     # company event -> indices of true records
     false_idx: np.ndarray = None                     # persons hit by false camera matches
     records: list = field(default_factory=list)      # (event, subject indices, is_true)
+    # appeals (lists phase; None where appeals are off)
+    appealed: np.ndarray = None      # persons who appealed this step
+    upheld: np.ndarray = None        # those whose appeal was upheld (false records overturned)
+    appeal_exits: np.ndarray = None  # those whose listing ended with the upheld appeal
     # per-step counts for metrics
     counts: dict = field(default_factory=dict)
     punished: np.ndarray = None   # bool: a negative record or a refusal this step

@@ -110,6 +110,7 @@ def _appeals(sim, ctx) -> None:
     mask = np.zeros(len(st.black), bool)
     mask[wrongly] = True
     _end_spells(st, mask)
+    ctx.appealed, ctx.upheld, ctx.appeal_exits = appellants, upheld, wrongly
 
 
 def _companies(sim, ctx) -> None:

@@ -241,8 +241,13 @@ def to_toml(scenario: Scenario) -> str:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A hash of everything that decides a run's outcome (the seed included)."""
-    text = json.dumps(finite(scenario_to_dict(scenario)), sort_keys=True)
+    """A hash of everything that decides a run's outcome (the seed included).
+
+    The `[output]` section is left out: it decides what is written, never what happens.
+    """
+    data = scenario_to_dict(scenario)
+    data.pop("output", None)
+    text = json.dumps(finite(data), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

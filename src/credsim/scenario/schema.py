@@ -303,6 +303,24 @@ class TimelineEntry(Section):
         return parse_at(self.at)
 
 
+class OutputSection(Section):
+    """What a run folder holds besides the time series and summary (see docs/report.md).
+
+    Output settings never change a run: the panel is drawn from its own random stream, and the
+    section is left out of the scenario hash.
+    """
+
+    register_records: bool = True  # stream every observed record to register.parquet
+    register_panel: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0  # share of persons (and companies) kept
+    snapshots: tuple[Step, ...] = ()  # steps whose end state is written to persons/companies (the last always is)
+    report: bool = True            # write report.html at the end of the run
+
+    @field_validator("snapshots")
+    @classmethod
+    def _sorted(cls, v):
+        return tuple(sorted(set(v)))
+
+
 class Scenario(Section):
     """A fully resolved scenario: what `credsim show` prints and `scenario.toml` holds."""
 
@@ -321,6 +339,7 @@ class Scenario(Section):
     learning: LearningSection = LearningSection()
     ties: TiesSection = TiesSection()
     feedback: FeedbackSection = FeedbackSection()
+    output: OutputSection = OutputSection()
     timeline: tuple[TimelineEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -330,4 +349,12 @@ class Scenario(Section):
             if rule.event in seen:
                 raise ValueError(f"rules: event '{rule.event}' has more than one rule; give it one")
             seen.add(rule.event)
+        return self
+
+    @model_validator(mode="after")
+    def _snapshots_in_run(self):
+        late = [k for k in self.output.snapshots if k >= self.run.steps]
+        if late:
+            raise ValueError(f"output.snapshots: step {late[0]} is past the run; allowed: steps "
+                             f"0..{self.run.steps - 1} (run.steps = {self.run.steps})")
         return self

@@ -1,0 +1,270 @@
+"""The register, the central repository of a run: every observed record streamed to Parquet.
+
+`RunWriter` watches a `Simulation` from outside: after each step it reads `sim.last_ctx` and
+appends that month's records to `register.parquet` and its appeals to `appeals.parquet`, in row
+groups of about `chunk_rows` rows, so the register is never held whole in memory.  At the steps
+of `output.snapshots` and at the end it writes the state of every person and company to
+`persons.parquet` and `companies.parquet` (one row per subject and snapshot step).
+
+With `output.register_panel` < 1 a random panel of persons (and of companies) is drawn once
+from the run's own `output` random stream: every record of a panel member is kept, none of the
+others'.  The snapshots keep everyone and say who is in the panel (`in_panel`).  The schema of
+every table is in docs/report.md.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..randomness import stream
+from ..engine.state import BY_ASSOCIATION, BY_FALSE, BY_JOINT, BY_RULE, BY_SCORE, NOT_LISTED
+from ..scenario.events import CHANNELS, EVENTS
+from ..society.population import EDUCATION_LEVELS
+
+CHUNK_ROWS = 1 << 20
+EVENT_NAMES = tuple(EVENTS)
+EVENT_CODE = {e: i for i, e in enumerate(EVENT_NAMES)}
+EVENT_CHANNEL = np.array([CHANNELS.index(EVENTS[e][1]) for e in EVENT_NAMES], np.int8)
+CAUSES = {NOT_LISTED: "none", BY_SCORE: "score", BY_RULE: "rule", BY_JOINT: "joint",
+          BY_FALSE: "false_record", BY_ASSOCIATION: "association"}
+SECTORS = ("public", "manufacturing", "services", "technology")
+LIST_STATUS = ("none", "black", "red")
+
+
+def _dict_type() -> pa.DataType:
+    return pa.dictionary(pa.int8(), pa.string())
+
+
+RECORDS = pa.schema([
+    ("step", pa.int32()), ("person", pa.int32()), ("company", pa.int32()),
+    ("event", _dict_type()), ("channel", _dict_type()), ("points", pa.float32()),
+    ("is_true", pa.bool_()),
+])
+APPEALS = pa.schema([("step", pa.int32()), ("person", pa.int32()), ("upheld", pa.bool_()),
+                     ("listing_ended", pa.bool_())])
+
+
+def _labels(codes: np.ndarray, names) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(list(names), pa.string()))
+
+
+class ParquetStream:
+    """One Parquet file written in row groups of at least `chunk_rows` rows (the last may be short)."""
+
+    def __init__(self, path: Path, schema: pa.Schema | None, metadata: dict, chunk_rows: int = CHUNK_ROWS):
+        self.path = Path(path)
+        self.meta = metadata
+        self.schema = schema.with_metadata(metadata) if schema is not None else None
+        self.writer = None  # opened on the first rows (the schema is then known)
+        self.chunk_rows = chunk_rows
+        self.parts: list[pa.RecordBatch] = []
+        self.pending = 0
+        self.rows = 0
+
+    def add(self, columns: dict) -> None:
+        batch = pa.RecordBatch.from_pydict(columns, schema=self.schema)
+        if self.schema is None:
+            self.schema = batch.schema.with_metadata(self.meta)
+            batch = batch.replace_schema_metadata(self.meta)
+        if not batch.num_rows:
+            return
+        self.parts.append(batch)
+        self.pending += batch.num_rows
+        if self.pending >= self.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.writer is None and self.schema is not None:
+            self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        if self.parts:
+            table = pa.Table.from_batches(self.parts, schema=self.schema)
+            self.writer.write_table(table, row_group_size=table.num_rows)
+            self.rows += table.num_rows
+        self.parts, self.pending = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        if self.writer is not None:
+            self.writer.close()
+
+
+def record_points(sim, event: str) -> float:
+    """The points a record of `event` carried in the step just run (0 where scoring is off)."""
+    if event == "joint_representative":
+        return sim.sc.sanctions.joint.representative_points if sim.sc.scoring.enabled else 0.0
+    return sim.rulebook.pts(event)
+
+
+class RunWriter:
+    """Streams the register and writes the snapshots of one run into `folder`."""
+
+    def __init__(self, folder: Path, sim, metadata: dict, chunk_rows: int = CHUNK_ROWS):
+        out = sim.sc.output
+        self.folder = Path(folder)
+        self.meta = metadata
+        self.chunk_rows = chunk_rows
+        self.snapshot_steps = set(out.snapshots)
+        self.seconds = 0.0
+        start = time.perf_counter()
+        n, m = sim.society.persons.count, sim.society.companies.count
+        if out.register_panel < 1.0:
+            rng = stream(sim.sc.run.seed, "output")
+            self.panel_p, self.panel_c = rng.random(n) < out.register_panel, rng.random(m) < out.register_panel
+        else:
+            self.panel_p, self.panel_c = None, None
+        self.records = self.appeals = None
+        if out.register_records:
+            self.records = ParquetStream(self.folder / "register.parquet", RECORDS, metadata, chunk_rows)
+            self.appeals = ParquetStream(self.folder / "appeals.parquet", APPEALS, metadata, chunk_rows)
+        self.persons = ParquetStream(self.folder / "persons.parquet", None, metadata, chunk_rows)
+        self.companies = ParquetStream(self.folder / "companies.parquet", None, metadata, chunk_rows)
+        self.last_snapshot = -1
+        self.seconds += time.perf_counter() - start
+
+    def in_panel(self, idx: np.ndarray, person: bool) -> np.ndarray:
+        panel = self.panel_p if person else self.panel_c
+        return idx if panel is None else idx[panel[idx]]
+
+    def after_step(self, sim) -> None:
+        """Append the step just run (`sim.last_ctx`); write a snapshot if the step is chosen."""
+        start = time.perf_counter()
+        ctx = sim.last_ctx
+        if self.records is not None:
+            self.records.add(self._records(sim, ctx))
+            self.appeals.add(self._appeals(ctx))
+        if ctx.t in self.snapshot_steps:
+            self.snapshot(sim)
+        self.seconds += time.perf_counter() - start
+
+    def _records(self, sim, ctx) -> dict:
+        ids, codes, person, true, points = [], [], [], [], []
+        for ev, idx, is_true in ctx.records:
+            is_person = EVENTS[ev][0] == "person"
+            idx = self.in_panel(np.asarray(idx), is_person)
+            k = len(idx)
+            if not k:
+                continue
+            ids.append(idx.astype(np.int32))
+            codes.append(np.full(k, EVENT_CODE[ev], np.int8))
+            person.append(np.full(k, is_person))
+            true.append(np.full(k, bool(is_true)))
+            points.append(np.full(k, record_points(sim, ev), np.float32))
+        if not ids:
+            return {name: [] for name in RECORDS.names}
+        ids, codes, person = np.concatenate(ids), np.concatenate(codes), np.concatenate(person)
+        return {
+            "step": np.full(len(ids), ctx.t, np.int32),
+            "person": pa.array(ids, pa.int32(), mask=~person),
+            "company": pa.array(ids, pa.int32(), mask=person),
+            "event": _labels(codes, EVENT_NAMES),
+            "channel": _labels(EVENT_CHANNEL[codes], CHANNELS),
+            "points": np.concatenate(points),
+            "is_true": np.concatenate(true),
+        }
+
+    def _appeals(self, ctx) -> dict:
+        if ctx.appealed is None or not len(ctx.appealed):
+            return {name: [] for name in APPEALS.names}
+        who = self.in_panel(ctx.appealed, True)
+        return {
+            "step": np.full(len(who), ctx.t, np.int32),
+            "person": who.astype(np.int32),
+            "upheld": np.isin(who, ctx.upheld),
+            "listing_ended": np.isin(who, ctx.appeal_exits),
+        }
+
+    def snapshot(self, sim) -> None:
+        """Write every person's and company's state at the end of the step just run."""
+        t = sim.last_ctx.t
+        if t == self.last_snapshot:
+            return
+        self.last_snapshot = t
+        for target, columns in ((self.persons, person_columns(sim, self.panel_p)),
+                                (self.companies, company_columns(sim, self.panel_c))):
+            rows = len(columns["score"])
+            columns = {"step": np.full(rows, t, np.int32), **columns}
+            for lo in range(0, rows, self.chunk_rows):
+                target.add({k: v[lo:lo + self.chunk_rows] for k, v in columns.items()})
+            target.flush()
+
+    def close(self, sim) -> dict:
+        """Write the final snapshot, close every file; returns what was written."""
+        start = time.perf_counter()
+        if sim.last_ctx is not None:
+            self.snapshot(sim)
+        files = [f for f in (self.records, self.appeals, self.persons, self.companies) if f is not None]
+        for f in files:
+            f.close()
+        self.seconds += time.perf_counter() - start
+        return {
+            "register_records": self.records.rows if self.records else 0,
+            "register_panel": sim.sc.output.register_panel,
+            "register_bytes": self.records.path.stat().st_size if self.records else 0,
+            "register_write_s": round(self.seconds, 3),
+            "snapshot_steps": sorted(self.snapshot_steps | {self.last_snapshot}),
+        }
+
+
+def _panel(panel, n: int) -> np.ndarray:
+    return np.ones(n, bool) if panel is None else panel
+
+
+def _list_status(black: np.ndarray, red: np.ndarray | None) -> pa.DictionaryArray:
+    code = black.astype(np.int8)
+    if red is not None:
+        code[red] = 2
+    return _labels(code, LIST_STATUS)
+
+
+def person_columns(sim, panel) -> dict:
+    """The persons snapshot (state at the end of the step just run), one array per column."""
+    st, p, view = sim.state, sim.society.persons, sim.view
+    n = len(st.score)
+    return {
+        "person": np.arange(n, dtype=np.int32),
+        "region": p.region.astype(np.int32),
+        "in_panel": _panel(panel, n),
+        "score": st.score,
+        "grade": _labels(st.grade, [g.name for g in sim.sc.scoring.grades]),
+        "list_status": _list_status(st.black, st.red),
+        "list_cause": _labels(st.list_cause, [CAUSES[k] for k in range(len(CAUSES))]),
+        "months_listed": st.months_listed,
+        "default_outstanding": st.default_out,
+        "education": _labels(p.education, EDUCATION_LEVELS),
+        "income_quintile": (st.initial_income_quintile + 1).astype(np.int8),
+        "income": st.income,
+        "employer": pa.array(st.employer, pa.int32(), mask=st.employer < 0),
+        "degree": view.degree,
+        "friend_degree": view.friend_degree,
+        "internalization": st.internalization,
+        "salience": st.salience,
+        "hardship": st.hardship,
+        "refusals": st.refusals,
+        "rewards": st.rewards,
+        "jobs_lost": st.jobs_lost,
+    }
+
+
+def company_columns(sim, panel) -> dict:
+    """The companies snapshot (state at the end of the step just run), one array per column."""
+    st, c = sim.state, sim.society.companies
+    m = len(st.c_score)
+    return {
+        "company": np.arange(m, dtype=np.int32),
+        "region": c.region.astype(np.int32),
+        "in_panel": _panel(panel, m),
+        "sector": _labels(c.sector, SECTORS),
+        "public": c.public,
+        "employees": np.bincount(st.employer[st.employer >= 0], minlength=m).astype(np.int32),
+        "representative": c.representative.astype(np.int32),
+        "score": st.c_score,
+        "grade": _labels(st.c_grade, [g.name for g in sim.sc.scoring.grades]),
+        "list_status": _list_status(st.c_black, None),
+        "months_listed": st.c_months_listed,
+        "default_outstanding": st.c_default_out,
+    }
