@@ -9,7 +9,7 @@
 """
 
 from ._version import __version__
-from .api import Result, resolve, run
+from .api import Result, RunInterrupted, resolve, resume, run
 from .engine import Simulation
 from .output.runs import RunFolder, open_run
 from .scenario import Scenario, ScenarioError, builtin_names, load_scenario, to_toml
@@ -17,6 +17,7 @@ from .society import TooBig
 
 __all__ = [
     "Result",
+    "RunInterrupted",
     "RunFolder",
     "Scenario",
     "ScenarioError",
@@ -27,6 +28,7 @@ __all__ = [
     "load_scenario",
     "open_run",
     "resolve",
+    "resume",
     "run",
     "to_toml",
 ]

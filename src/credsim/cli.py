@@ -6,8 +6,11 @@ and what is allowed; 1 anything else.  A user's mistake never gets a traceback.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import sys
+import tomllib
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -19,6 +22,7 @@ from rich.table import Table
 
 from . import api
 from .output import RunFolderError, default_run_dir
+from .output.rundir import PARTIAL, checkpoint_of, final_path, partial_path
 from .output.console import print_table
 from .output.headline import fmt, headline
 from .output.query import QueryError
@@ -77,6 +81,31 @@ def _summary_table(result: api.Result) -> Table:
     return table
 
 
+class _StopOnInterrupt:
+    """First Ctrl-C: finish the step, checkpoint, stop.  Second: stop at once (the last whole
+    checkpoint stays on disk: every file of a checkpoint is written before it is swapped in)."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        self.requested = True
+        err_console.print("stopping after this step (Ctrl-C again to stop at once)", markup=False)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+
+    def __call__(self) -> bool:
+        return self.requested
+
+
 @app.command()
 @_guard
 def run(
@@ -86,22 +115,47 @@ def run(
     seed: Optional[int] = typer.Option(None, "--seed", help="Root random seed (run.seed)."),
     set_: List[str] = typer.Option([], "--set", help="KEY=VALUE with a dotted key of the scenario file; repeatable."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<scenario>-<seed>-<time>)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the interrupted run of this folder from its last checkpoint."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary table."),
     no_memory_check: bool = typer.Option(False, "--no-memory-check",
                                          help="Run even where the estimated memory exceeds what is available."),
 ) -> None:
     """Run a scenario and write its folder: scenario.toml, timeseries.parquet, summary.json, the
     register and snapshots (register.parquet, appeals.parquet, persons.parquet, companies.parquet)
-    and report.html."""
-    sc = api.resolve(scenario, set_, agents=agents, steps=steps, seed=seed)
-    target = out if out is not None else default_run_dir(sc)
+    and report.html.  Ctrl-C stops after the step with a checkpoint; --resume continues."""
+    if resume is not None:
+        if set_ or agents or steps or seed is not None or out is not None:
+            raise BadInput("--resume takes the run folder alone: the run continues with the scenario it started with")
+        target = resume
+        sc = load_scenario(partial_path(final_path(resume)) / "scenario.toml") \
+            if (partial_path(final_path(resume)) / "scenario.toml").is_file() else None
+        if sc is None:
+            raise RunFolderError(f"--resume {resume}: no interrupted run is there")
+    else:
+        sc = api.resolve(scenario, set_, agents=agents, steps=steps, seed=seed)
+        target = out if out is not None else default_run_dir(sc)
     show = out_console.is_terminal and not quiet
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
-                  disable=not show, transient=True) as bar:
-        task = bar.add_task(f"{sc.name} ({sc.population.agents:,} persons)", total=sc.run.steps)
-        result = api.run(sc, out=target, on_step=lambda _row: bar.advance(task),
-                         memory_check=not no_memory_check)
+    try:
+        with _StopOnInterrupt() as stop, Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TimeRemainingColumn(), console=err_console, disable=not show, transient=True) as bar:
+            task = bar.add_task(f"{sc.name} ({sc.population.agents:,} persons)", total=sc.run.steps)
+            step = lambda _row: bar.advance(task)  # noqa: E731
+            if resume is not None:
+                result = api.resume(target, on_step=step, should_stop=stop, memory_check=not no_memory_check)
+            else:
+                result = api.run(sc, out=target, on_step=step, should_stop=stop, memory_check=not no_memory_check)
+    except api.RunInterrupted as exc:
+        err_console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(130) from None
+    except KeyboardInterrupt:
+        partial = partial_path(final_path(target))
+        if checkpoint_of(partial) is not None:
+            err_console.print(f"stopped at once; resume from the last checkpoint with: credsim run --resume "
+                              f"{final_path(target)}", markup=False, highlight=False)
+        else:
+            err_console.print("stopped at once, before the first checkpoint: nothing was kept", markup=False)
+        raise typer.Exit(130) from None
     if not quiet:
         out_console.print(_summary_table(result))
     o = result.output
@@ -111,7 +165,34 @@ def run(
     parts.append(f"writing register and snapshots {o['register_write_s']:.1f} s")
     if sc.output.report:
         parts.append(f"report.html {o['report_s']:.1f} s")
-    out_console.print(f"run written to {target} in {result.wall_time:.1f} s ({'; '.join(parts)})", highlight=False)
+    out_console.print(f"run written to {result.path} in {result.wall_time:.1f} s ({'; '.join(parts)})", highlight=False)
+
+
+@app.command()
+@_guard
+def runs(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders.")) -> None:
+    """List the runs in a folder, finished or interrupted (and how far an interrupted one got)."""
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such folder")
+    rows = []
+    for path in sorted(folder.iterdir(), key=lambda p: final_path(p).name):
+        if not path.is_dir():
+            continue
+        if path.name.startswith(".") and path.name.endswith(PARTIAL):
+            ckpt = checkpoint_of(path)
+            if ckpt is None:
+                status = "incomplete: running, or stopped before its first checkpoint"
+            else:
+                meta = json.loads((ckpt / "meta.json").read_text(encoding="utf-8"))
+                steps = tomllib.loads((path / "scenario.toml").read_text(encoding="utf-8"))["run"]["steps"]
+                status = f"incomplete: step {meta['scalars']['step']} of {steps}; credsim run --resume {final_path(path)}"
+            rows.append((final_path(path).name, status))
+        elif (path / "summary.json").is_file():
+            rows.append((path.name, "complete"))
+    for name, status in rows:
+        out_console.print(f"{name:<40} {status}", markup=False, highlight=False, soft_wrap=True)
+    if not rows:
+        out_console.print(f"no runs in {folder}", markup=False)
 
 
 @app.command()

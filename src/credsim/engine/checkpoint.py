@@ -50,8 +50,10 @@ def _meta(sim) -> dict:
     }
 
 
-def save(sim, folder: str | Path) -> Path:
-    """Write `sim`'s checkpoint into `folder` (created), atomically, and return the folder."""
+def save(sim, folder: str | Path, extra: dict | None = None) -> Path:
+    """Write `sim`'s checkpoint into `folder` (created), atomically, and return the folder.
+
+    `extra` (plain JSON) is kept with it for the caller (e.g. the wall time so far)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays = _arrays(sim)
@@ -66,7 +68,7 @@ def save(sim, folder: str | Path) -> Path:
     if sim.reference is not None:
         save(sim.reference, folder / "reference")
     tmp = folder / f".meta.json.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(_meta(sim), default=_plain), encoding="utf-8")
+    tmp.write_text(json.dumps(dict(_meta(sim), extra=extra or {}), default=_plain), encoding="utf-8")
     os.replace(tmp, folder / "meta.json")  # written last: its presence marks a whole checkpoint
     return folder
 
@@ -77,6 +79,11 @@ def _plain(obj):
     if isinstance(obj, np.floating):
         return float(obj)
     raise TypeError(f"cannot store {type(obj).__name__} in a checkpoint")
+
+
+def read_extra(folder: str | Path) -> dict:
+    """What the caller kept with a checkpoint (see `save`)."""
+    return json.loads((Path(folder) / "meta.json").read_text(encoding="utf-8")).get("extra", {})
 
 
 def restore(sim, folder: str | Path) -> None:

@@ -115,8 +115,8 @@ class Simulation:
                 self.sc = self.timeline[step][0]
         self.rulebook = Rulebook.from_scenario(self.sc)
 
-    def save_checkpoint(self, folder) -> None:
-        checkpoint.save(self, folder)
+    def save_checkpoint(self, folder, extra: dict | None = None) -> None:
+        checkpoint.save(self, folder, extra)
 
     @classmethod
     def from_checkpoint(cls, scenario: Scenario, folder, memory_check: bool = True) -> "Simulation":

@@ -54,17 +54,32 @@ def _labels(codes: np.ndarray, names) -> pa.DictionaryArray:
 
 
 class ParquetStream:
-    """One Parquet file written in row groups of at least `chunk_rows` rows (the last may be short)."""
+    """One Parquet file written in row groups of at least `chunk_rows` rows (the last may be short).
+
+    Rows go to segment files under `parts/` next to the final file; `cut(step)` closes the
+    current segment at a checkpoint, so a run killed later loses nothing before it, and
+    `resume(step)` drops whatever was written from `step` on.  `close()` joins the segments
+    into the final file; the run folder's commit removes `parts/`.
+    """
 
     def __init__(self, path: Path, schema: pa.Schema | None, metadata: dict, chunk_rows: int = CHUNK_ROWS):
         self.path = Path(path)
+        self.parts = self.path.parent / "parts"
         self.meta = metadata
         self.schema = schema.with_metadata(metadata) if schema is not None else None
         self.writer = None  # opened on the first rows (the schema is then known)
         self.chunk_rows = chunk_rows
-        self.parts: list[pa.RecordBatch] = []
+        self.batches: list[pa.RecordBatch] = []
         self.pending = 0
         self.rows = 0
+        self.start = 0  # first step of the open segment
+
+    def _segments(self) -> list[Path]:
+        return sorted(self.parts.glob(f"{self.path.stem}-*.parquet")) if self.parts.is_dir() else []
+
+    @staticmethod
+    def _first_step(segment: Path) -> int:
+        return int(segment.stem.rsplit("-", 1)[1])
 
     def add(self, columns: dict) -> None:
         batch = pa.RecordBatch.from_pydict(columns, schema=self.schema)
@@ -73,24 +88,66 @@ class ParquetStream:
             batch = batch.replace_schema_metadata(self.meta)
         if not batch.num_rows:
             return
-        self.parts.append(batch)
+        self.batches.append(batch)
         self.pending += batch.num_rows
         if self.pending >= self.chunk_rows:
             self.flush()
 
     def flush(self) -> None:
-        if self.writer is None and self.schema is not None:
-            self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
-        if self.parts:
-            table = pa.Table.from_batches(self.parts, schema=self.schema)
+        if self.writer is None and self.schema is not None and self.batches:
+            self.parts.mkdir(exist_ok=True)
+            segment = self.parts / f"{self.path.stem}-{self.start:06d}.parquet"
+            self.writer = pq.ParquetWriter(segment, self.schema, compression="zstd")
+        if self.batches:
+            table = pa.Table.from_batches(self.batches, schema=self.schema)
             self.writer.write_table(table, row_group_size=table.num_rows)
             self.rows += table.num_rows
-        self.parts, self.pending = [], 0
+        self.batches, self.pending = [], 0
 
-    def close(self) -> None:
+    def cut(self, next_step: int) -> None:
+        """Close the open segment (a checkpoint); later rows start a segment at `next_step`."""
         self.flush()
         if self.writer is not None:
             self.writer.close()
+            self.writer = None
+        self.start = next_step
+
+    def resume(self, step: int) -> None:
+        """Continue a run restored at `step`: drop segments from `step` on, keep the rest."""
+        self.rows = 0
+        for segment in self._segments():
+            if self._first_step(segment) >= step:
+                segment.unlink()
+            else:
+                info = pq.ParquetFile(segment)
+                self.rows += info.metadata.num_rows
+                if self.schema is None:
+                    self.schema = info.schema_arrow
+        self.start = step
+
+    def close(self) -> None:
+        """Join the segments into the final file in row groups of exactly `chunk_rows` rows, so
+        the file is the same whatever checkpoints cut the segments.  The segments stay until the
+        run folder is committed (a run killed while finishing resumes from its checkpoint)."""
+        self.cut(self.start)
+        segments = self._segments()
+        if segments or self.schema is not None:
+            schema = self.schema if self.schema is not None else pq.read_schema(segments[0])
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as out:
+                buf, rows = [], 0
+                for segment in segments:
+                    for batch in pq.ParquetFile(segment).iter_batches(batch_size=1 << 16):
+                        buf.append(batch)
+                        rows += batch.num_rows
+                        while rows >= self.chunk_rows:
+                            table = pa.Table.from_batches(buf, schema=schema)
+                            out.write_table(table.slice(0, self.chunk_rows), row_group_size=self.chunk_rows)
+                            rest = table.slice(self.chunk_rows)
+                            buf, rows = rest.to_batches(), rest.num_rows
+                if rows:
+                    out.write_table(pa.Table.from_batches(buf, schema=schema), row_group_size=rows)
+            tmp.replace(self.path)
 
 
 def record_points(sim, event: str) -> float:
@@ -178,6 +235,19 @@ class RunWriter:
             "listing_ended": np.isin(who, ctx.appeal_exits),
         }
 
+    def streams(self) -> list[ParquetStream]:
+        return [f for f in (self.records, self.appeals, self.persons, self.companies) if f is not None]
+
+    def checkpoint(self, next_step: int) -> None:
+        """Close every open segment: all rows up to `next_step` are safe on disk."""
+        for f in self.streams():
+            f.cut(next_step)
+
+    def resume(self, step: int) -> None:
+        """Drop what was written after the checkpoint a run is resumed from."""
+        for f in self.streams():
+            f.resume(step)
+
     def snapshot(self, sim) -> None:
         """Write every person's and company's state at the end of the step just run."""
         t = sim.last_ctx.t
@@ -197,8 +267,7 @@ class RunWriter:
         start = time.perf_counter()
         if sim.last_ctx is not None:
             self.snapshot(sim)
-        files = [f for f in (self.records, self.appeals, self.persons, self.companies) if f is not None]
-        for f in files:
+        for f in self.streams():
             f.close()
         self.seconds += time.perf_counter() - start
         return {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .rundir import RunFolderError
+from .rundir import RunFolderError, checkpoint_of, final_path, partial_path
 
 REQUIRED = ("summary.json", "timeseries.parquet", "scenario.toml")
 TABLE_FILES = {
@@ -48,6 +48,23 @@ class NotARunError(RunFolderError):
     """The path is not a finished run folder."""
 
 
+def _refuse_incomplete(path: Path) -> None:
+    """An interrupted run is refused with what it is and how to finish it."""
+    partial = partial_path(final_path(path))
+    if path.is_dir() and path != partial:
+        return
+    if not partial.is_dir() or all((partial / f).is_file() for f in REQUIRED):
+        return  # nothing there, or a finished run being renamed (its report is written then)
+    ckpt = checkpoint_of(partial)
+    if ckpt is None:
+        raise NotARunError(f"{final_path(path)}: an incomplete run (still running, or stopped before its first "
+                           "checkpoint); it has no results yet")
+    step = json.loads((ckpt / "meta.json").read_text(encoding="utf-8"))["scalars"]["step"]
+    steps = tomllib.loads((partial / "scenario.toml").read_text(encoding="utf-8"))["run"]["steps"]
+    raise NotARunError(f"{final_path(path)}: an incomplete run, interrupted after step {step} of {steps}; "
+                       f"finish it with `credsim run --resume {final_path(path)}`")
+
+
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -57,6 +74,7 @@ class RunFolder:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        _refuse_incomplete(self.path)
         if not self.path.is_dir():
             raise NotARunError(f"{self.path}: no such run folder (a run folder is what `credsim run` "
                                "writes: scenario.toml, timeseries.parquet, summary.json, ...)")

@@ -314,6 +314,7 @@ class OutputSection(Section):
     register_panel: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0  # share of persons (and companies) kept
     snapshots: tuple[Step, ...] = ()  # steps whose end state is written to persons/companies (the last always is)
     report: bool = True            # write report.html at the end of the run
+    checkpoint_every: Annotated[int, Field(ge=0, le=100_000)] = 0  # steps; 0 = by run size (see checkpoint_interval)
 
     @field_validator("snapshots")
     @classmethod
