@@ -51,8 +51,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _DRAW = np.uint64(0xD1B54A32D192ED03)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S40 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(40)
-_INV24 = np.float32(1.0 / (1 << 24))
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_INV53 = 1.0 / (1 << 53)
 
 
 def step_key(rng: np.random.Generator) -> np.uint64:
@@ -75,8 +75,9 @@ def agent_seed(key, i):
 
 @nb.njit(inline="always")
 def uniform(seed, draw):
-    """A float32 uniform in [0, 1): draw number `draw` from an agent seed."""
-    return np.float32(mix(seed + np.uint64(draw + 1) * _DRAW) >> _S40) * _INV24
+    """A float64 uniform in [0, 1) with 53 random bits: draw number `draw` from an agent seed
+    (fine enough to pick any of 2**53 persons and to honour probabilities far below 1e-7)."""
+    return np.float64(mix(seed + np.uint64(draw + 1) * _DRAW) >> _S11) * _INV53
 
 
 @nb.njit(inline="always")

@@ -15,7 +15,7 @@ from ..society import Society
 
 def grade_of(score, bands) -> np.ndarray:
     """Index of the first band, best to worst, whose `min` the score reaches (the worst if none)."""
-    mins = np.array([g.min for g in bands], dtype=np.float64)[::-1]  # ascending
+    mins = np.array([g.min for g in bands], dtype=np.float32)[::-1]  # ascending, as scores
     pos = np.searchsorted(mins, score, side="right") - 1
     return np.clip(len(mins) - 1 - pos, 0, len(mins) - 1).astype(np.int8)
 
@@ -130,7 +130,7 @@ class StepContext:
     listed_ties: np.ndarray = None
     degree: np.ndarray = None
     friend_degree: np.ndarray = None
-    tie_did: np.ndarray = None      # int32 (N_BITS, N)
+    tie_did: np.ndarray = None      # int16 (N_SEEN, N)
     tie_obs: np.ndarray = None
     # actions (true behaviour)
     acted: np.ndarray = None        # uint16 ACTION_BITS of persons' actions

@@ -28,8 +28,8 @@ a hotel with hotel_rate * spend, a loan with loan_rate (spend = clip(income / me
 a school application for every parent in month school_month of the year.
 Companies: P(a) = logistic(base_a + conscientiousness_weight * (0.5 - propensity)
                  - company_deterrence_weight * coverage * (points_a / point_scale + listing_penalty * lists_a))
-and a listed company with an unpaid judgment pays with logistic(company_fulfil_base
-+ sanction_pressure * listed).
+and a company with an unpaid judgment pays with logistic(company_fulfil_base
++ sanction_pressure * listed), listed being 1 while it is blacklisted.
 """
 
 from __future__ import annotations

@@ -44,11 +44,14 @@ def _score_persons(points, seen, par, grade_mins, tie_mean, listed_ties,
         if pos:
             rewarded[i] = True
         own = base + (personal[i] + delta - base) * keep
-        own = min(max(own, lo), hi)
-        personal[i] = own
-        # the false part of the record cannot exceed what the person stands below base
-        false_points[i] = max(false_points[i] * keep, min(own - base, np.float32(0.0)))
-        v = own + net_w * (tie_mean[i] - base) - tie_pen * listed_ties[i]
+        fp = false_points[i] * keep
+        if own < lo:
+            # clipped at the floor: the false part cannot exceed what the person stands below base
+            fp = max(fp, lo - base)
+            own = lo
+        personal[i] = min(own, hi)
+        false_points[i] = fp
+        v = personal[i] + net_w * (tie_mean[i] - base) - tie_pen * listed_ties[i]
         v = min(max(v, lo), hi)
         score[i] = v
         g = n_grades - 1

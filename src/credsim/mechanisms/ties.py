@@ -1,7 +1,7 @@
 """Phase 8, ties: cutting ties to low-scoring or listed friends, forming new ones, refusals.
 
 What a tie to j costs (visible to others), in [0, 1]:
-    cost_j = min(1, score_aversion * network_weight * max(0, base - score_j) / (base - min)
+    cost_j = min(1, score_aversion * network_weight * max(0, base - score_j) / max(base - min, 1)
                     + (naming + listed_tie_penalty / point_scale) * blacklisted_j)
 (the score term only where scoring is on: where friends' scores count, low scorers cost).
 Each month i cuts its friend tie to j with probability cut_rate * cost_j * (0.5 + 0.5 *

@@ -81,10 +81,9 @@ def check_entries(raw: Any) -> list[dict[str, Any]]:
         for key in extra:
             problems.append(Problem(f"{where}.{key}", entry[key], "unknown key; allowed: at, set"))
         try:
-            step = parse_at(entry.get("at"))
+            parse_at(entry.get("at"))
         except ValueError as exc:
             problems.append(Problem(f"{where}.at", entry.get("at"), str(exc)))
-            continue
         sets = entry.get("set")
         if not isinstance(sets, Mapping) or not sets:
             problems.append(Problem(f"{where}.set", sets, "allowed: a table of dotted keys and values, e.g. set = { \"lists.naming\" = false }"))
