@@ -496,7 +496,8 @@ function showProgress(run) {
   status.classList.toggle("failed", info.state === "failed");
   const where = `${info.label}: month ${info.done_steps} of ${info.steps}`;
   status.textContent = {
-    running: `${where}…`,
+    running: info.done_steps ? `${where}…` : `${info.label}: building a society of ${info.agents.toLocaleString("en")} `
+      + "persons… (the first run after installing also compiles the engine: up to a minute)",
     writing: `${where}; writing the run folder and drawing the report…`,
     done: `${info.label}: done in ${(info.wall_s || 0).toFixed(1)} s (first month after ${(info.first_row_s || 0).toFixed(1)} s).`,
     stopped: `${info.label}: ${info.message}.`,
