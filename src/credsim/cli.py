@@ -24,7 +24,7 @@ from .output.headline import fmt, headline
 from .output.query import QueryError
 from .output.runs import open_run
 from .society import TooBig
-from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, load_raw, load_scenario, to_toml
+from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, builtin_summary, load_scenario, to_toml
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Simulate social credit systems in synthetic societies.")
@@ -180,9 +180,7 @@ def _check_parent(path: Path, option: str) -> None:
 def scenarios() -> None:
     """List the built-in scenarios, one line each."""
     for name in builtin_names():
-        desc = " ".join(str(load_raw(name).get("description", "")).split())
-        first = desc.split(". ")[0].rstrip(".")
-        out_console.print(f"{name:<16} {first}", highlight=False, markup=False, soft_wrap=True)
+        out_console.print(f"{name:<16} {builtin_summary(name)}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
