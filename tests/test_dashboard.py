@@ -136,7 +136,7 @@ def test_the_page_loads_nothing_from_elsewhere(dashboard_url):
     page = body.decode()
     assert status == 200 and "default-src 'self'" in headers["content-security-policy"]
     assert "http://" not in page and "https://" not in page and "//cdn" not in page
-    for name in ("static/dashboard.js", "static/dashboard.css"):
+    for name in ("static/charts.js", "static/dashboard.js", "static/dashboard.css"):
         status, _, body = call(dashboard_url, name)
         assert status == 200 and b"https://" not in body and b"http://" not in body.replace(b"http://www.w3.org", b"")
 

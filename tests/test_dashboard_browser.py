@@ -155,3 +155,15 @@ def test_stop_ends_a_run_early_and_keeps_its_points(page):
     assert 3 <= kept < 360
     assert "stopped after month" in page.locator("#status").text_content()
     assert "did not finish" in page.locator("#report-note").text_content()
+
+
+def test_a_reloaded_page_shows_the_runs_kept_with_every_point(page):
+    before = page.eval_on_selector_all(".chip", "els => els.map(e => e.dataset.run)")
+    lengths = {run: points(page, "blacklist", run) for run in before}
+    page.reload(wait_until="load")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.eval_on_selector_all(".chip", "els => els.map(e => e.dataset.run)") == before
+    page.wait_for_function("""want => Object.entries(want).every(([run, [n]]) => document.querySelector(
+        `svg[data-chart="blacklist"] polyline[data-run="${run}"]`).points.numberOfItems === n)""", arg=lengths)
+    assert {run: points(page, "blacklist", run) for run in before} == lengths  # caught up, nothing twice
+    assert not page.locator("#run").is_disabled()

@@ -1,6 +1,6 @@
 """`credsim dashboard`: a small Starlette app served by uvicorn on 127.0.0.1.
 
-The page (static/index.html, dashboard.js, dashboard.css; no CDN, no framework) asks for a
+The page (static/: index.html, charts.js, dashboard.js, dashboard.css; no CDN, no framework) asks for a
 scenario's controls, validates values as they change, starts runs and follows each run
 through server-sent events: one event per batch of new rows, which the page appends to its
 charts.  The API:
@@ -36,14 +36,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..scenario import builtin_names, load_raw
+from ..scenario import builtin_names, builtin_summary
 from . import inputs, levers, view
-from .runs import DONE, ENDED, Busy, Run, RunBook, safe_name
+from .runs import DONE, ENDED, Busy, Run, RunBook
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_BODY = 256 * 1024
 POLL_S = 0.05
-STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+STATIC = {"charts.js": "text/javascript", "dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                                "script-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; "
@@ -56,14 +56,6 @@ HEADERS = {
 
 def _static(name: str) -> str:
     return resources.files("credsim.dashboard").joinpath("static", name).read_text(encoding="utf-8")
-
-
-def builtin_list() -> list[dict]:
-    out = []
-    for name in builtin_names():
-        desc = " ".join(str(load_raw(name).get("description", "")).split())
-        out.append({"name": name, "summary": desc.split(". ")[0].rstrip(".") + "." if desc else ""})
-    return out
 
 
 def problems(issues: list[inputs.Issue], status: int = 400) -> JSONResponse:
@@ -88,7 +80,8 @@ class Dashboard:
 
     def __init__(self, root: Path):
         self.book = RunBook(root, view.COLUMNS)
-        config = json.dumps(view.config(builtin_list())).replace("</", "<\\/")
+        builtins = [{"name": name, "summary": builtin_summary(name)} for name in builtin_names()]
+        config = json.dumps(view.config(builtins)).replace("</", "<\\/")
         self.page = _static("index.html").replace("__CONFIG__", config)
         self.files = {name: _static(name) for name in STATIC}
 
@@ -184,7 +177,7 @@ class Dashboard:
         if isinstance(run, Response):
             return run
         path = await asyncio.to_thread(self.book.zip_path, run)
-        return FileResponse(path, media_type="application/zip", filename=safe_name(path.name))
+        return FileResponse(path, media_type="application/zip", filename=path.name)
 
     def routes(self) -> list[Route]:
         return [

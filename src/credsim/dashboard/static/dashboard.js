@@ -1,13 +1,13 @@
-// credsim dashboard: controls from the scenario schema, live charts, runs side by side.
-// No framework and no network beyond this server. Charts are SVG polylines in data coordinates:
-// each new month appends one point (SVGPointList.appendItem); a growing axis changes one
-// transform and the tick labels, never the lines already drawn.
+// credsim dashboard: controls from the scenario schema, runs, numbers, the comparison.
+// No framework and no network beyond this server; the charts are in charts.js.
 "use strict";
 
 const CONFIG = JSON.parse(document.getElementById("config").textContent);
 const SOCIETY = ["population.agents", "run.steps", "run.seed"]; // kept when the scenario changes
 const $ = (sel) => document.querySelector(sel);
-const SVG = "http://www.w3.org/2000/svg";
+const ENDED = ["done", "stopped", "failed"];
+const TOTALS = [...new Set([...CONFIG.numbers, ...CONFIG.table, ...CONFIG.charts.flatMap((c) => c.series)]
+  .filter((spec) => spec.total).map((spec) => spec.col))]; // running sums of per-month counts
 
 const state = {
   source: { scenario: "seed" }, // or { upload: { name, text } }
@@ -24,19 +24,6 @@ function el(tag, attrs = {}, text) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function svg(tag, attrs = {}) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
-
-function fmt(v, kind) {
-  if (v === null || v === undefined || Number.isNaN(v)) return "–";
-  if (kind === "share") return v === 0 ? "0%" : (v * 100).toFixed(Math.abs(v) < 0.001 ? 3 : Math.abs(v) < 0.1 ? 2 : 1) + "%";
-  if (kind === "count") return Math.round(v).toLocaleString("en");
-  return Math.abs(v) >= 1e4 ? Math.round(v).toLocaleString("en") : String(+v.toPrecision(4));
 }
 
 function fmtDelta(d, kind) {
@@ -206,120 +193,6 @@ function setupSource() {
   $("#reset").addEventListener("click", () => loadSource(state.source));
 }
 
-// ---------------------------------------------------------------- charts
-
-function niceCeil(v) {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-function ticks(lo, hi, n, whole = false) {
-  const step = Math.max(niceCeil((hi - lo) / n), whole ? 1 : 0);
-  const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
-  return out;
-}
-
-class LiveChart {
-  constructor(spec) {
-    this.spec = spec;
-    this.w = 420; this.h = 210; this.m = { l: 54, r: 10, t: 8, b: 26 };
-    this.pw = this.w - this.m.l - this.m.r; this.ph = this.h - this.m.t - this.m.b;
-    this.x = [0, 1]; this.y = null;
-    this.lines = new Map();
-    this.root = svg("svg", { viewBox: `0 0 ${this.w} ${this.h}`, class: "chart", "data-chart": spec.id,
-      role: "img", "aria-label": spec.title });
-    const clip = svg("clipPath", { id: `clip-${spec.id}` });
-    clip.append(svg("rect", { x: this.m.l, y: this.m.t, width: this.pw, height: this.ph }));
-    this.axes = svg("g", { class: "axes" });
-    const plot = svg("g", { "clip-path": `url(#clip-${spec.id})` });
-    this.data = svg("g", { class: "data" });
-    plot.append(this.data);
-    this.root.append(clip, this.axes, plot,
-      svg("rect", { class: "frame", x: this.m.l, y: this.m.t, width: this.pw, height: this.ph }));
-    this.box = el("div", { class: "chart-box" });
-    this.box.append(el("h3", {}, spec.title), this.root);
-    this.rescale();
-  }
-
-  addRun(run) {
-    const polys = this.spec.series.map((s) => {
-      const line = svg("polyline", { stroke: run.info.colour, "data-run": run.info.id, "data-col": s.col,
-        "vector-effect": "non-scaling-stroke" });
-      if (s.dash) line.setAttribute("stroke-dasharray", "4 3");
-      this.data.append(line);
-      return line;
-    });
-    this.lines.set(run.info.id, polys);
-    const years = run.info.steps / 12;
-    if (years > this.x[1]) { this.x = [0, years]; this.rescale(); }
-  }
-
-  removeRun(id) {
-    for (const line of this.lines.get(id) || []) line.remove();
-    this.lines.delete(id);
-  }
-
-  append(run, row) {
-    const polys = this.lines.get(run.info.id);
-    if (!polys) return;
-    this.spec.series.forEach((s, i) => {
-      const v = value(run, row, s);
-      if (v === null || v === undefined) return;
-      const point = this.root.createSVGPoint();
-      point.x = row.step / 12;
-      point.y = v;
-      polys[i].points.appendItem(point);
-      this.include(v);
-    });
-  }
-
-  include(v) {
-    let [lo, hi] = this.y || [v, v];
-    if (this.y && v >= lo && v <= hi) return;
-    if (this.spec.kind === "number") {
-      const pad = Math.max(Math.abs(v) * 0.002, 1);
-      lo = Math.min(lo, v - pad); hi = Math.max(hi, v + pad);
-      const step = niceCeil((hi - lo) / 4);
-      lo = Math.floor(lo / step) * step; hi = Math.ceil(hi / step) * step;
-    } else {
-      lo = 0;
-      hi = niceCeil(Math.max(hi, v, this.spec.kind === "share" ? 0.001 : 4) * 1.05);
-    }
-    this.y = [lo, hi];
-    this.rescale();
-  }
-
-  rescale() {
-    const [x0, x1] = this.x;
-    const [y0, y1] = this.y || [0, 1];
-    const sx = this.pw / (x1 - x0);
-    const sy = this.ph / (y1 - y0);
-    this.data.setAttribute("transform",
-      `matrix(${sx} 0 0 ${-sy} ${this.m.l - x0 * sx} ${this.m.t + this.ph + y0 * sy})`);
-    this.axes.replaceChildren();
-    const X = (x) => this.m.l + (x - x0) * sx;
-    const Y = (y) => this.m.t + this.ph - (y - y0) * sy;
-    for (const t of ticks(x0, x1, 6)) {
-      this.axes.append(svg("line", { class: "grid", x1: X(t), x2: X(t), y1: this.m.t, y2: this.m.t + this.ph }));
-      const label = svg("text", { x: X(t), y: this.h - 12, "text-anchor": "middle" });
-      label.textContent = t;
-      this.axes.append(label);
-    }
-    const xl = svg("text", { x: this.m.l + this.pw, y: this.h - 1, "text-anchor": "end" });
-    xl.textContent = "years";
-    this.axes.append(xl);
-    for (const t of ticks(y0, y1, 4, this.spec.kind === "count")) {
-      this.axes.append(svg("line", { class: "grid", x1: this.m.l, x2: this.m.l + this.pw, y1: Y(t), y2: Y(t) }));
-      const label = svg("text", { x: this.m.l - 4, y: Y(t) + 3, "text-anchor": "end" });
-      label.textContent = fmt(t, this.spec.kind);
-      this.axes.append(label);
-    }
-  }
-}
-
 function value(run, row, spec) {
   return spec.total ? run.totals[spec.col] : row[spec.col];
 }
@@ -428,8 +301,10 @@ function showReport() {
   $("#report-note").hidden = !!ready;
   if (!run) return;
   if (!ready) {
-    $("#report-note").textContent = run.info.state === "stopped" || run.info.state === "failed"
-      ? "This run did not finish, so it has no report." : "The report's figures appear here when the run has finished.";
+    $("#report-note").textContent = {
+      stopped: "This run did not finish, so it has no report.", failed: "This run did not finish, so it has no report.",
+      done: "This run's scenario writes no report (output.report = false).",
+    }[run.info.state] || "The report's figures appear here when the run has finished.";
     return;
   }
   const src = `api/runs/${run.info.id}/report`;
@@ -439,13 +314,12 @@ function showReport() {
 }
 
 function addRun(info) {
-  const run = { info, totals: {}, last: null, es: null };
+  const run = { info, totals: Object.fromEntries(TOTALS.map((col) => [col, 0])), last: null, es: null };
   state.runs.set(info.id, run);
   charts.forEach((c) => c.addRun(run));
   buildLegendAndTable();
   select(info.id);
   follow(run);
-  return run;
 }
 
 function dropRun(id) {
@@ -462,33 +336,32 @@ function follow(run) {
   run.es = es;
   es.addEventListener("rows", (event) => {
     for (const row of JSON.parse(event.data)) {
-      for (const spec of [...CONFIG.numbers, ...CONFIG.table, ...CONFIG.charts.flatMap((c) => c.series)]) {
-        if (spec.total && !(spec.col in run.totals)) run.totals[spec.col] = 0;
-      }
-      for (const col of Object.keys(run.totals)) run.totals[col] += row[col] || 0;
+      for (const col of TOTALS) run.totals[col] += row[col] || 0;
       run.last = row;
-      charts.forEach((c) => c.append(run, row));
+      charts.forEach((c) => c.append(run, row, (spec) => value(run, row, spec)));
     }
     run.info.done_steps = run.last.step + 1;
     updateRunText(run);
     if (state.selected === run.info.id) showNumbers();
-    showProgress(run);
+    showProgress();
   });
   es.addEventListener("state", (event) => {
     run.info = JSON.parse(event.data);
     updateRunText(run);
-    showProgress(run);
-    if (state.selected === run.info.id) { showNumbers(); showReport(); }
-    if (["done", "stopped", "failed"].includes(run.info.state)) state.runs.forEach((r) => { if (r !== run) updateRunText(r); });
-    if (state.selected) showNumbers();
+    showProgress();
+    showNumbers(); // a finished baseline changes the differences shown
+    if (state.selected === run.info.id) showReport();
   });
   es.addEventListener("end", () => es.close());
 }
 
-function showProgress(run) {
-  const { info } = run;
-  const ended = ["done", "stopped", "failed"].includes(info.state);
-  state.busy = !ended;
+function showProgress() {
+  // the latest run's progress; busy while any run has not ended
+  const runs = [...state.runs.values()];
+  state.busy = runs.some((r) => !ENDED.includes(r.info.state));
+  updateButtons();
+  if (!runs.length) return;
+  const { info } = runs[runs.length - 1];
   const bar = $("#bar");
   bar.max = info.steps;
   bar.value = info.done_steps;
@@ -503,16 +376,17 @@ function showProgress(run) {
     stopped: `${info.label}: ${info.message}.`,
     failed: `${info.label}: ${info.message}`,
   }[info.state];
-  $("#stop").dataset.run = info.id;
-  updateButtons();
 }
 
 function updateButtons() {
   const blocked = state.busy || !state.levers.length;
   $("#run").disabled = blocked || state.problems.length > 0;
   $("#baseline").disabled = blocked || SOCIETY.some((k) => state.problems.some((p) => p.control === k));
-  const active = [...state.runs.values()].find((r) => r.info.state === "running");
-  $("#stop").disabled = !active;
+  $("#stop").disabled = !runningRun();
+}
+
+function runningRun() {
+  return [...state.runs.values()].find((r) => r.info.state === "running");
 }
 
 async function start(body) {
@@ -521,8 +395,8 @@ async function start(body) {
   const { status, data } = await api("api/runs", body);
   if (status === 201) {
     for (const id of data.dropped) dropRun(id);
-    const run = addRun(data.run);
-    showProgress(run);
+    addRun(data.run);
+    showProgress();
     return;
   }
   state.busy = false;
@@ -538,8 +412,8 @@ function setupActions() {
     start({ scenario: "baseline", values });
   });
   $("#stop").addEventListener("click", () => {
-    const id = $("#stop").dataset.run;
-    if (id) api(`api/runs/${id}/stop`, {});
+    const run = runningRun();
+    if (run) api(`api/runs/${run.info.id}/stop`, {});
   });
 }
 
