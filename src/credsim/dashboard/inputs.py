@@ -84,12 +84,17 @@ def _base_source(request: dict) -> tuple[Any, str]:
 def _bound_issue(key: str, value: Any) -> Issue | None:
     """An issue if a value (months for run.steps) is outside the dashboard's tighter bounds."""
     lo, hi = levers.DASHBOARD_BOUNDS[key]
-    if not isinstance(value, (int, float)) or lo <= value <= hi:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or lo <= value <= hi:
         return None  # the schema names a value of the wrong type
     if key == "run.steps":
         months = levers.MONTHS
         return Issue(key, key, value / months, f"allowed in the dashboard: {lo // months} to {hi // months} years")
     return Issue(key, key, value, f"allowed in the dashboard: {lo:,} to {hi:,}; larger runs: `credsim run`")
+
+
+def _bound_issues(values: dict) -> list[Issue]:
+    found = (_bound_issue(key, value) for key, value in values.items() if key in levers.DASHBOARD_BOUNDS)
+    return [issue for issue in found if issue is not None]
 
 
 def _check_values(values: Any) -> dict:
@@ -129,16 +134,14 @@ def resolve_request(request: Any) -> Resolved:
     except ScenarioError as exc:
         raise BadRequest(_issues(exc, "upload" if ident.startswith("upload:") else "scenario")) from None
     overrides = levers.overrides(_check_values(request.get("values") or {}))
-    issues = [i for key in levers.DASHBOARD_BOUNDS if key in overrides
-              for i in [_bound_issue(key, overrides[key])] if i is not None]
+    issues = _bound_issues(overrides)  # before the schema, whose bounds are wider
     if issues:
         return Resolved(base, None, issues, ident)
     try:
         scenario = load_scenario(base, overrides=overrides)
     except ScenarioError as exc:
         return Resolved(base, None, _issues(exc, None), ident)
-    issues = [i for key in levers.DASHBOARD_BOUNDS
-              for i in [_bound_issue(key, levers.lookup(scenario, key))] if i is not None]
+    issues = _bound_issues({key: levers.lookup(scenario, key) for key in levers.DASHBOARD_BOUNDS})
     if not issues:
         try:
             check_memory(scenario)
