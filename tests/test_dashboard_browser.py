@@ -68,7 +68,7 @@ def start(page, button: str) -> str:
     return page.evaluate(selected)
 
 
-def wait_state(page, run_id: str, state: str, timeout: int = 60_000) -> None:
+def wait_state(page, run_id: str, state: str, timeout: int = 180_000) -> None:
     page.wait_for_selector(f'.chip[data-run="{run_id}"] .sub:text-matches("{state}$")', timeout=timeout)
 
 
@@ -101,7 +101,8 @@ def test_run_fill_charts_compare_with_baseline(page, tmp_path):
     page.wait_for_function("() => !document.querySelector('#run').disabled")
     run = start(page, "#run")
     handle = page.query_selector(f'svg[data-chart="blacklist"] polyline[data-run="{run}"]')
-    page.wait_for_function("e => e.points.numberOfItems > 0", arg=handle, timeout=30_000)
+    # the first run after installing compiles the engine: allow for it
+    page.wait_for_function("e => e.points.numberOfItems > 0", arg=handle, timeout=180_000)
     wait_state(page, run, "done")
     # every month appended to the same line: the chart was never redrawn
     assert handle.evaluate("e => e.isConnected && e.points.numberOfItems") == 24
