@@ -41,3 +41,28 @@ def seed_run_dir(tmp_path_factory):
 APPEALS = {"recognition.false_match_rate": 0.01, "recognition.human_review": 0.0,
            "channels.cameras.schedule.national_start": 0, "lists.black_threshold": 950,
            "lists.exit_threshold": 960}
+
+
+@pytest.fixture(scope="session")
+def dashboard_url():
+    """`credsim dashboard --port 0` in a subprocess; its URL (the server stops after the session)."""
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "credsim", "dashboard", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        start = time.monotonic()
+        line = proc.stdout.readline()
+        if "http://" not in line:
+            pytest.fail(f"the dashboard did not start: {line}{proc.stdout.read()}")
+        url = line.split("on ", 1)[1].split()[0]
+        print(f"dashboard up in {time.monotonic() - start:.1f} s at {url}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -28,7 +28,7 @@ from .output.headline import fmt, headline
 from .output.query import QueryError
 from .output.runs import open_run
 from .society import TooBig
-from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, load_raw, load_scenario, to_toml
+from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, builtin_summary, load_scenario, to_toml
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Simulate social credit systems in synthetic societies.")
@@ -261,9 +261,7 @@ def _check_parent(path: Path, option: str) -> None:
 def scenarios() -> None:
     """List the built-in scenarios, one line each."""
     for name in builtin_names():
-        desc = " ".join(str(load_raw(name).get("description", "")).split())
-        first = desc.split(". ")[0].rstrip(".")
-        out_console.print(f"{name:<16} {first}", highlight=False, markup=False, soft_wrap=True)
+        out_console.print(f"{name:<16} {builtin_summary(name)}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -283,6 +281,31 @@ def validate(file: str = typer.Argument(..., help="A scenario .toml file (or a b
     sc = load_scenario(file)
     out_console.print(f"ok: {file} is a valid scenario ('{sc.name}', {len(sc.rules)} rules)",
                       highlight=False, markup=False)
+
+
+@app.command()
+@_guard
+def dashboard(
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port to serve on (0: any free port)."),
+    host: str = typer.Option("127.0.0.1", "--host",
+                             help="Address to serve on; anything but loopback makes the page reachable from other machines."),
+) -> None:
+    """Serve the dashboard, a web page to run and compare scenarios, on http://127.0.0.1:PORT/."""
+    from .dashboard.server import LOOPBACK, bind, serve, url
+
+    if host not in LOOPBACK:
+        err_console.print(f"warning: --host {host} makes the dashboard reachable from other machines: it has no "
+                          "login, and anyone who reaches it can start runs on this one. Use it on a network you trust.",
+                          markup=False, soft_wrap=True)
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise BadInput(f"--host {host} --port {port}: cannot serve there ({exc.strerror or exc}); "
+                       "choose another port, or --port 0 for any free one") from None
+    out_console.print(f"credsim dashboard on {url(sock)} (Ctrl-C to stop)", highlight=False, markup=False,
+                      soft_wrap=True)
+    sys.stdout.flush()
+    serve(sock, host)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from .errors import Problem, ScenarioError
 from .load import (
     DEFAULT_SCENARIO,
     builtin_names,
+    builtin_summary,
     load_raw,
     load_scenario,
     scenario_hash,
@@ -18,6 +19,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "builtin_names",
+    "builtin_summary",
     "load_raw",
     "load_scenario",
     "scenario_hash",

@@ -31,6 +31,12 @@ def builtin_names() -> list[str]:
     return [n for n in order if n in names] + [n for n in names if n not in order]
 
 
+def builtin_summary(name: str) -> str:
+    """The first sentence of a built-in scenario's description, without its full stop."""
+    desc = " ".join(str(load_raw(name).get("description", "")).split())
+    return desc.split(". ")[0].rstrip(".")
+
+
 def _builtin_text(name: str) -> str:
     return resources.files(BUILTIN_PACKAGE).joinpath(f"{name}.toml").read_text(encoding="utf-8")
 
