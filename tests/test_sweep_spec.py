@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
+
+from credsim.cli import app
 from credsim.sweep import SweepError, parse_spec, plan_sweep
+
+runner = CliRunner()
 
 OUTCOMES = {"blacklist_share": "final"}
 
@@ -87,3 +92,22 @@ def test_plan_mistakes_name_key_value_and_allowed(tmp_path, parameters, outcomes
     assert message.startswith(f"invalid sweep {path}")
     for part in expected:
         assert part in message, message
+
+
+def test_cli_mistakes_exit_2_and_write_nothing(tmp_path):
+    out = tmp_path / "out"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('scenario = "seed"\nreplicate = 3\n[outcomes]\nblacklist_share = "final"\n')
+    for args, expected in [
+        (["sweep", str(bad), "--out", str(out)], "did you mean 'replicates'?"),
+        (["sweep", str(tmp_path / "missing.toml"), "--out", str(out)], "no such file"),
+        (["sweep", str(bad), "--out", str(out), "--executor", "threads"], "allowed: sequential, processes, dask"),
+        (["sweep", str(bad), "--out", str(out), "--scheduler", "tcp://x:8786"], "only with --executor dask"),
+    ]:
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2, r.output
+        assert expected in " ".join(r.output.split()) and "Traceback" not in r.output
+    bad.write_text("scenario = \n")
+    r = runner.invoke(app, ["sweep", str(bad), "--out", str(out)])
+    assert r.exit_code == 2 and "not valid TOML" in r.output
+    assert not out.exists()

@@ -204,6 +204,75 @@ def validate(file: str = typer.Argument(..., help="A scenario .toml file (or a b
                       highlight=False, markup=False)
 
 
+@app.command()
+@_guard
+def sweep(
+    sweep_file: Path = typer.Argument(..., help="A sweep .toml file: base scenario, parameters, replicates, "
+                                                "outcomes (see docs/sweep.md)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The sweep folder (default sweeps/<name>). Run the "
+                                                           "same command again to finish an interrupted sweep."),
+    executor: str = typer.Option("processes", "--executor",
+                                 help="sequential, processes (this machine's cores) or dask (dask.distributed)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="With --executor dask: an existing cluster's scheduler address "
+                                                 "(tcp://host:8786) or scheduler file; without it a local cluster."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                          help="Worker processes for processes or a local Dask cluster "
+                                               "(default: every core)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Many runs: a grid and/or sampled parameters x replicates, streamed to DIR as they finish
+    (outcomes.parquet, timeseries/ by point, results.zarr); a rerun computes only what is missing."""
+    from .sweep import run_sweep
+    from .sweep.executors import EXECUTORS, default_workers
+
+    if executor not in EXECUTORS:
+        raise BadInput(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise BadInput(f"--scheduler {scheduler!r}: allowed only with --executor dask")
+    show = err_console.is_terminal and not quiet
+    state = {"finished": 0, "failed": 0, "out": out}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("left"), TimeRemainingColumn(), console=err_console, disable=not show,
+                  transient=True) as bar:
+        task = bar.add_task("runs", total=None, start=False)
+
+        def on_start(plan, reused):
+            state["out"] = out or Path("sweeps") / plan.spec.name
+            state["finished"] = reused
+            bar.update(task, description=f"{plan.spec.name}: runs", total=plan.n_runs, completed=reused)
+            bar.start_task(task)
+
+        def on_result(result):
+            state["finished"] += 1
+            state["failed"] += not result.ok
+            failed = f" ({state['failed']} failed)" if state["failed"] else ""
+            bar.update(task, advance=1, description=f"runs{failed}")
+
+        try:
+            summary = run_sweep(sweep_file, out, executor, workers, scheduler, on_start=on_start,
+                                on_result=on_result)
+        except KeyboardInterrupt:
+            bar.stop()
+            err_console.print(f"interrupted: {state['finished']} finished runs are kept in {state['out']}; run the "
+                              "same command again to compute only the missing ones", markup=False, soft_wrap=True)
+            raise typer.Exit(130) from None
+    where = executor if executor == "sequential" else (
+        f"dask at {scheduler}" if scheduler else f"{executor}, {workers or default_workers()} workers")
+    out_console.print(f"{summary.runs} runs: {summary.reused} reused from an earlier attempt, "
+                      f"{summary.succeeded + summary.failed} run now: {summary.succeeded} succeeded, "
+                      f"{summary.failed} failed; {summary.wall_s:.1f} s ({where})", highlight=False, markup=False)
+    for line in summary.errors:
+        out_console.print(f"  failed: {line}", highlight=False, markup=False, soft_wrap=True)
+    if summary.failed:
+        out_console.print(f"  (every error in {summary.out}/runs/point=P/rep=R.error.json; the same command "
+                          "retries the failed runs)", highlight=False, markup=False)
+    out_console.print(f"results in {summary.out}: outcomes.parquet, timeseries/ (by point), results.zarr",
+                      highlight=False, markup=False)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app(prog_name="credsim")
 

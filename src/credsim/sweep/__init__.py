@@ -1,19 +1,34 @@
-"""Many runs: a sweep file and its plan (points x replicates, each with its seed).
+"""Many runs: a sweep file, its plan, executors, streamed results and sensitivity analysis.
+
+    from credsim.sweep import run_sweep, read_outcomes, open_dataset
+    summary = run_sweep("examples/sweep-seed.toml", out="sweeps/seed", executor="processes")
+    read_outcomes("sweeps/seed")          # one row per run
+    open_dataset("sweeps/seed")           # xarray: point x replicate x step x outcome
 
 See docs/sweep.md.
 """
 
+from .assemble import open_dataset, read_outcomes, read_timeseries
 from .plan import Plan, RunTask, build_plan, derive_seed, plan_sweep
+from .runner import SweepSummary, run_sweep
 from .spec import SweepError, SweepSpec, load_spec, parse_spec
+from .task import RunResult, run_task
 
 __all__ = [
     "Plan",
+    "RunResult",
     "RunTask",
     "SweepError",
     "SweepSpec",
+    "SweepSummary",
     "build_plan",
     "derive_seed",
     "load_spec",
+    "open_dataset",
     "parse_spec",
     "plan_sweep",
+    "read_outcomes",
+    "read_timeseries",
+    "run_sweep",
+    "run_task",
 ]
