@@ -25,6 +25,7 @@ from .output.query import QueryError
 from .output.runs import open_run
 from .society import TooBig
 from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, load_raw, load_scenario, to_toml
+from .sweep.sensitivity import SensitivityError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Simulate social credit systems in synthetic societies.")
@@ -49,7 +50,7 @@ def _guard(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, RunFolderError, QueryError, BadInput, TooBig) as exc:
+        except (ScenarioError, RunFolderError, QueryError, BadInput, TooBig, SensitivityError) as exc:
             err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
@@ -271,6 +272,37 @@ def sweep(
                       highlight=False, markup=False)
     if summary.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+@_guard
+def sensitivity(
+    sweep_dir: Path = typer.Argument(..., help="A finished sweep folder (written by `credsim sweep`)."),
+    outcome: List[str] = typer.Option([], "--outcome", help="A reduced outcome, e.g. blacklist_share_final; "
+                                                             "repeatable (default: every outcome)."),
+    resamples: int = typer.Option(100, "--resamples", min=10, help="Bootstrap resamples for the intervals."),
+) -> None:
+    """Which sampled parameters matter: Sobol' S1 and ST with 95 % intervals, or Morris mu*, for each
+    outcome on replicate means, with the seed noise; writes sensitivity.csv and sensitivity.png."""
+    from .sweep.sensitivity import analyze
+
+    result = analyze(sweep_dir, outcome or None, resamples=resamples)
+    cols = ("S1", "ST") if result.method == "sobol" else ("mu_star",)
+    for (cell, label, measure), t in result.table.groupby(["cell", "cell_label", "measure"], sort=False):
+        note = result.noise[(result.noise["cell"] == cell) & (result.noise["measure"] == measure)].iloc[0]
+        share = note["seed_noise_share"]
+        noise = (f"seed noise {share:.3f} of the variance of replicate means" if share == share
+                 else "seed noise: not measured (one replicate)")
+        rows = [[r.parameter, r.role or "-", *[f"{getattr(r, c):.3f} ± {getattr(r, c + '_conf'):.3f}"
+                                              for c in cols]] for r in t.itertuples()]
+        header = ["parameter", "role", *[{"S1": "first order S1", "ST": "total ST", "mu_star": "mu*"}[c]
+                                         for c in cols]]
+        print_table(out_console, header, rows, title=measure + (f" [{label}]" if label != "all points" else ""),
+                    numeric_from=2)
+        out_console.print(f"  {noise}: a total index at or below it cannot be told from no effect"
+                          if share == share else f"  {noise}", highlight=False, markup=False, soft_wrap=True)
+    csv, png = result.write(sweep_dir)
+    out_console.print(f"indices in {csv}, figure in {png}", highlight=False, markup=False)
 
 
 def main() -> None:
