@@ -86,14 +86,19 @@ def test_cli_sensitivity_prints_and_writes_table_and_figure(sobol_dir):
 
 def test_morris_and_the_sweeps_it_refuses(tmp_path, single_thread):
     morris = (SOBOL.replace("replicates = 2", "replicates = 1")
-              .replace('method = "sobol"\nn = 8', 'method = "morris"\nn = 4\nlevels = 4'))
+              .replace('method = "sobol"\nn = 8', 'method = "morris"\nn = 4\nlevels = 4')
+              .replace('"run.steps" = 12', '"run.steps" = 12\n"population.separation_rate" = [0.01, 0.03]'))
     (tmp_path / "morris.toml").write_text(morris)
     summary = run_sweep(tmp_path / "morris.toml", tmp_path / "m", executor="sequential")
-    assert summary.runs == 4 * 3
+    assert summary.runs == 2 * 4 * 3  # two grid cells, each 4 trajectories of 3 points
     result = analyze(tmp_path / "m")
-    t = result.table[result.table["measure"] == "unemployment_rate_final"].set_index("parameter")
-    assert t.loc["population.hire_rate", "rank"] == 1  # the hit rate's mu* is seed noise only
-    assert t.loc["recognition.hit_rate", "mu_star"] < t.loc["population.hire_rate", "mu_star"] / 3
+    assert list(result.noise["cell_label"].unique()) == ["population.separation_rate=0.01",
+                                                        "population.separation_rate=0.03"]
+    for cell in (0, 1):  # the indices of each grid cell apart
+        t = result.table[(result.table["measure"] == "unemployment_rate_final") & (result.table["cell"] == cell)]
+        t = t.set_index("parameter")
+        assert t.loc["population.hire_rate", "rank"] == 1  # the hit rate's mu* is seed noise only
+        assert t.loc["recognition.hit_rate", "mu_star"] < t.loc["population.hire_rate", "mu_star"] / 3
     assert result.noise["seed_noise_share"].isna().all()  # one replicate: not measured
     grid = SOBOL.replace('{ range = [0.02, 0.5], role = "uncertainty" }', "[0.1, 0.2]").replace(
         '{ range = [0.1, 0.9], role = "uncertainty" }', "0.5").split("[sampler]")[0] + (

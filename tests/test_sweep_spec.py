@@ -103,6 +103,9 @@ def test_cli_mistakes_exit_2_and_write_nothing(tmp_path):
         (["sweep", str(tmp_path / "missing.toml"), "--out", str(out)], "no such file"),
         (["sweep", str(bad), "--out", str(out), "--executor", "threads"], "allowed: sequential, processes, dask"),
         (["sweep", str(bad), "--out", str(out), "--scheduler", "tcp://x:8786"], "only with --executor dask"),
+        (["sweep", str(bad), "--out", str(out), "--executor", "sequential", "--workers", "2"],
+         "--workers 2: allowed only with"),
+        (["sweep", str(bad), "--out", str(out), "--workers", "0"], "--workers"),
     ]:
         r = runner.invoke(app, args)
         assert r.exit_code == 2, r.output

@@ -231,16 +231,18 @@ def sweep(
         raise BadInput(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
         raise BadInput(f"--scheduler {scheduler!r}: allowed only with --executor dask")
+    if workers is not None and (executor == "sequential" or scheduler is not None):
+        raise BadInput(f"--workers {workers}: allowed only with --executor processes, or dask without --scheduler "
+                       "(an existing cluster has the workers it has)")
     show = err_console.is_terminal and not quiet
-    state = {"finished": 0, "failed": 0, "out": out}
+    state = {"finished": 0, "failed": 0, "out": None}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("left"), TimeRemainingColumn(), console=err_console, disable=not show,
-                  transient=True) as bar:
-        task = bar.add_task("runs", total=None, start=False)
+                  TextColumn("elapsed,"), TimeRemainingColumn(), TextColumn("left"), console=err_console,
+                  disable=not show, transient=True) as bar:
+        task = bar.add_task("planning the sweep", total=None, start=False)
 
         def on_start(plan, reused):
-            state["out"] = out or Path("sweeps") / plan.spec.name
-            state["finished"] = reused
+            state.update(out=out or Path("sweeps") / plan.spec.name, finished=reused, name=plan.spec.name)
             bar.update(task, description=f"{plan.spec.name}: runs", total=plan.n_runs, completed=reused)
             bar.start_task(task)
 
@@ -248,21 +250,27 @@ def sweep(
             state["finished"] += 1
             state["failed"] += not result.ok
             failed = f" ({state['failed']} failed)" if state["failed"] else ""
-            bar.update(task, advance=1, description=f"runs{failed}")
+            bar.update(task, advance=1, description=f"{state['name']}: runs{failed}")
 
         try:
             summary = run_sweep(sweep_file, out, executor, workers, scheduler, on_start=on_start,
                                 on_result=on_result)
         except KeyboardInterrupt:
             bar.stop()
-            err_console.print(f"interrupted: {state['finished']} finished runs are kept in {state['out']}; run the "
-                              "same command again to compute only the missing ones", markup=False, soft_wrap=True)
+            if state["out"] is None:
+                err_console.print("interrupted before any run started: nothing was written", markup=False)
+            else:
+                err_console.print(f"interrupted: {state['finished']} finished runs are kept in {state['out']}; run "
+                                  "the same command again to compute only the missing ones", markup=False,
+                                  soft_wrap=True)
             raise typer.Exit(130) from None
     where = executor if executor == "sequential" else (
         f"dask at {scheduler}" if scheduler else f"{executor}, {workers or default_workers()} workers")
     out_console.print(f"{summary.runs} runs: {summary.reused} reused from an earlier attempt, "
                       f"{summary.succeeded + summary.failed} run now: {summary.succeeded} succeeded, "
-                      f"{summary.failed} failed; {summary.wall_s:.1f} s ({where})", highlight=False, markup=False)
+                      f"{summary.failed} failed; {summary.wall_s:.1f} s ({where}"
+                      + (f"; {summary.run_s / summary.succeeded:.2f} s a run)" if summary.succeeded else ")"),
+                      highlight=False, markup=False)
     for line in summary.errors:
         out_console.print(f"  failed: {line}", highlight=False, markup=False, soft_wrap=True)
     if summary.failed:

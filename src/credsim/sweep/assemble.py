@@ -155,13 +155,13 @@ def open_dataset(root: str | Path):
     return xr.open_zarr(Path(root) / "results.zarr")
 
 
-def read_timeseries(root: str | Path, columns: list[str] | None = None):
+def read_timeseries(root: str | Path):
     """The time-series table as a DataFrame (point as an integer), sorted by point, replicate, step."""
     import pyarrow.dataset as ds
 
     data = ds.dataset(Path(root) / "timeseries", format="parquet",
                       partitioning=ds.partitioning(pa.schema([("point", pa.int64())]), flavor="hive"))
-    df = data.to_table(columns=columns).to_pandas()
+    df = data.to_table().to_pandas()
     front = ["point"] + [c for c in df.columns if c != "point"]
     return df[front].sort_values(["point", "replicate", "step"], kind="stable").reset_index(drop=True)
 

@@ -96,10 +96,6 @@ class Plan:
                 if (p, r) not in skip:
                     yield RunTask(p, r, int(self.seeds[p, r]), values, self.base, outcomes)
 
-    def cell_values(self, cell: int) -> dict[str, Any]:
-        grid = self.spec.of_kind("grid")
-        values = self.points[cell * self.samples]
-        return {k: values[k] for k in grid}
 
 
 def _base_source(spec: SweepSpec, source_dir: Path | None) -> str:

@@ -25,10 +25,6 @@ class SweepSummary:
     run_s: float = 0.0      # sum of the computed runs' wall times
     errors: list[str] = field(default_factory=list)  # the first few
 
-    @property
-    def complete(self) -> bool:
-        return self.failed == 0 and self.reused + self.succeeded == self.runs
-
 
 def default_out(name: str) -> Path:
     return Path("sweeps") / name
@@ -54,8 +50,7 @@ def run_sweep(sweep_file: str | Path, out: str | Path | None = None, executor: s
     plan = plan_sweep(path)
     folder = SweepDir(Path(out) if out is not None else default_out(plan.spec.name))
     folder.prepare(plan, path.read_text(encoding="utf-8"))
-    planned = {(p, r) for p in range(plan.n_points) for r in range(plan.spec.replicates)}
-    done = folder.finished() & planned
+    done = {(p, r) for p, r in folder.finished() if p < plan.n_points and r < plan.spec.replicates}
     summary = SweepSummary(out=folder.root, runs=plan.n_runs, reused=len(done))
     if on_start is not None:
         on_start(plan, len(done))
