@@ -29,6 +29,7 @@ from .output.query import QueryError
 from .output.runs import open_run
 from .society import TooBig
 from .scenario import DEFAULT_SCENARIO, ScenarioError, builtin_names, builtin_summary, load_scenario, to_toml
+from .sweep.sensitivity import SensitivityError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Simulate social credit systems in synthetic societies.")
@@ -53,7 +54,7 @@ def _guard(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, RunFolderError, QueryError, BadInput, TooBig) as exc:
+        except (ScenarioError, RunFolderError, QueryError, BadInput, TooBig, SensitivityError) as exc:
             err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
@@ -306,6 +307,114 @@ def dashboard(
                       soft_wrap=True)
     sys.stdout.flush()
     serve(sock, host)
+
+
+@app.command()
+@_guard
+def sweep(
+    sweep_file: Path = typer.Argument(..., help="A sweep .toml file: base scenario, parameters, replicates, "
+                                                "outcomes (see docs/sweep.md)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The sweep folder (default sweeps/<name>). Run the "
+                                                           "same command again to finish an interrupted sweep."),
+    executor: str = typer.Option("processes", "--executor",
+                                 help="sequential, processes (this machine's cores) or dask (dask.distributed)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="With --executor dask: an existing cluster's scheduler address "
+                                                 "(tcp://host:8786) or scheduler file; without it a local cluster."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                          help="Worker processes for processes or a local Dask cluster "
+                                               "(default: every core)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Many runs: a grid and/or sampled parameters x replicates, streamed to DIR as they finish
+    (outcomes.parquet, timeseries/ by point, results.zarr); a rerun computes only what is missing."""
+    from .sweep import run_sweep
+    from .sweep.executors import EXECUTORS, default_workers
+
+    if executor not in EXECUTORS:
+        raise BadInput(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise BadInput(f"--scheduler {scheduler!r}: allowed only with --executor dask")
+    if workers is not None and (executor == "sequential" or scheduler is not None):
+        raise BadInput(f"--workers {workers}: allowed only with --executor processes, or dask without --scheduler "
+                       "(an existing cluster has the workers it has)")
+    show = err_console.is_terminal and not quiet
+    state = {"finished": 0, "failed": 0, "out": None}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("elapsed,"), TimeRemainingColumn(), TextColumn("left"), console=err_console,
+                  disable=not show, transient=True) as bar:
+        task = bar.add_task("planning the sweep", total=None, start=False)
+
+        def on_start(plan, reused):
+            state.update(out=out or Path("sweeps") / plan.spec.name, finished=reused, name=plan.spec.name)
+            bar.update(task, description=f"{plan.spec.name}: runs", total=plan.n_runs, completed=reused)
+            bar.start_task(task)
+
+        def on_result(result):
+            state["finished"] += 1
+            state["failed"] += not result.ok
+            failed = f" ({state['failed']} failed)" if state["failed"] else ""
+            bar.update(task, advance=1, description=f"{state['name']}: runs{failed}")
+
+        try:
+            summary = run_sweep(sweep_file, out, executor, workers, scheduler, on_start=on_start,
+                                on_result=on_result)
+        except KeyboardInterrupt:
+            bar.stop()
+            if state["out"] is None:
+                err_console.print("interrupted before any run started: nothing was written", markup=False)
+            else:
+                err_console.print(f"interrupted: {state['finished']} finished runs are kept in {state['out']}; run "
+                                  "the same command again to compute only the missing ones", markup=False,
+                                  soft_wrap=True)
+            raise typer.Exit(130) from None
+    where = executor if executor == "sequential" else (
+        f"dask at {scheduler}" if scheduler else f"{executor}, {workers or default_workers()} workers")
+    out_console.print(f"{summary.runs} runs: {summary.reused} reused from an earlier attempt, "
+                      f"{summary.succeeded + summary.failed} run now: {summary.succeeded} succeeded, "
+                      f"{summary.failed} failed; {summary.wall_s:.1f} s ({where}"
+                      + (f"; {summary.run_s / summary.succeeded:.2f} s a run)" if summary.succeeded else ")"),
+                      highlight=False, markup=False)
+    for line in summary.errors:
+        out_console.print(f"  failed: {line}", highlight=False, markup=False, soft_wrap=True)
+    if summary.failed:
+        out_console.print(f"  (every error in {summary.out}/runs/point=P/rep=R.error.json; the same command "
+                          "retries the failed runs)", highlight=False, markup=False)
+    out_console.print(f"results in {summary.out}: outcomes.parquet, timeseries/ (by point), results.zarr",
+                      highlight=False, markup=False)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_guard
+def sensitivity(
+    sweep_dir: Path = typer.Argument(..., help="A finished sweep folder (written by `credsim sweep`)."),
+    outcome: List[str] = typer.Option([], "--outcome", help="A reduced outcome, e.g. blacklist_share_final; "
+                                                             "repeatable (default: every outcome)."),
+    resamples: int = typer.Option(100, "--resamples", min=10, help="Bootstrap resamples for the intervals."),
+) -> None:
+    """Which sampled parameters matter: Sobol' S1 and ST with 95 % intervals, or Morris mu*, for each
+    outcome on replicate means, with the seed noise; writes sensitivity.csv and sensitivity.png."""
+    from .sweep.sensitivity import analyze
+
+    result = analyze(sweep_dir, outcome or None, resamples=resamples)
+    cols = ("S1", "ST") if result.method == "sobol" else ("mu_star",)
+    for (cell, label, measure), t in result.table.groupby(["cell", "cell_label", "measure"], sort=False):
+        note = result.noise[(result.noise["cell"] == cell) & (result.noise["measure"] == measure)].iloc[0]
+        share = note["seed_noise_share"]
+        noise = (f"seed noise {share:.3f} of the variance of replicate means" if share == share
+                 else "seed noise: not measured (one replicate)")
+        rows = [[r.parameter, r.role or "-", *[f"{getattr(r, c):.3f} ± {getattr(r, c + '_conf'):.3f}"
+                                              for c in cols]] for r in t.itertuples()]
+        header = ["parameter", "role", *[{"S1": "first order S1", "ST": "total ST", "mu_star": "mu*"}[c]
+                                         for c in cols]]
+        print_table(out_console, header, rows, title=measure + (f" [{label}]" if label != "all points" else ""),
+                    numeric_from=2)
+        out_console.print(f"  {noise}: a total index at or below it cannot be told from no effect"
+                          if share == share else f"  {noise}", highlight=False, markup=False, soft_wrap=True)
+    csv, png = result.write(sweep_dir)
+    out_console.print(f"indices in {csv}, figure in {png}", highlight=False, markup=False)
 
 
 def main() -> None:
