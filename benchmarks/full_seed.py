@@ -190,6 +190,8 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
         society_s = times.pop("society")
         rss_init = rss_bytes()
         peak_init = peak_rss_bytes()
+        log(f"  init {init_s:.1f} s (society {society_s:.1f} s); memory {rss_init / 2**30:.2f} GiB, "
+            f"peak so far {peak_init / 2**30:.2f} GiB")
         for attr, name in (("_perceive", "perceive"), ("_remember_actions", "remember")):
             if hasattr(sim, attr):
                 setattr(sim, attr, timer(name, getattr(sim, attr)))
@@ -253,7 +255,8 @@ def bounds(res: dict, bandwidth_GBps: float, ns_per_random: float) -> list[dict]
 
 def print_table(res: dict, rows: list[dict], file=sys.stderr) -> None:
     print(f"full seed n={res['n']:,}, {res['steps']} steps: {res['step_s']['median'] * 1e3:.0f} ms/step median, "
-          f"{res['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s", file=file)
+          f"{res['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s; society {res['society_s']:.1f} s; "
+          f"peak memory {res['peak_rss_bytes'] / 2**30:.2f} GiB", file=file)
     print(f"{'phase':14s} {'ms/step':>9s} {'MB':>9s} {'rand/N':>7s} {'bound ms':>9s} {'ratio':>7s} {'excess ms':>10s}",
           file=file)
     n = res["n"]
