@@ -108,47 +108,36 @@ def _update(i, tot, k, s_in, s_out, key):
     return a, o
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True)
-def step(indptr, nbr, s_in, s_out, key):
-    """One step, the plain loop: for each person, its slots, then its update."""
-    acted = 0
-    seen = 0
-    for i in nb.prange(len(s_in)):
-        tot = np.float32(0.0)
-        k = 0
-        for slot in range(indptr[i], indptr[i + 1]):
-            j = nbr[slot]
-            if j >= 0:
-                tot += s_in[j]
-                k += 1
-        a, o = _update(i, tot, k, s_in, s_out, key)
-        acted += a
-        seen += o
-    return acted, seen
+def _make_step(ahead: int):
+    """The step kernel; with ahead > 0 it prefetches the score of the tie `ahead` slots on
+    (the loop ends of short rows are mispredicted branches, which otherwise keep few cache
+    misses in flight).  `ahead` is a compile-time constant: with 0 the prefetch is not there."""
+
+    @nb.njit(parallel=True, fastmath=True, cache=True)
+    def kernel(indptr, nbr, s_in, s_out, key):
+        acted = 0
+        seen = 0
+        last = len(nbr) - 1
+        for i in nb.prange(len(s_in)):
+            tot = np.float32(0.0)
+            k = 0
+            for slot in range(indptr[i], indptr[i + 1]):
+                if ahead > 0:
+                    prefetch(s_in, max(nbr[min(slot + ahead, last)], 0))
+                j = nbr[slot]
+                if j >= 0:
+                    tot += s_in[j]
+                    k += 1
+            a, o = _update(i, tot, k, s_in, s_out, key)
+            acted += a
+            seen += o
+        return acted, seen
+
+    return kernel
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True)
-def step_prefetch(indptr, nbr, s_in, s_out, key):
-    """The same step, prefetching the score of the tie PREFETCH_AHEAD slots ahead: the loop
-    ends of short rows (mispredicted branches) otherwise keep few cache misses in flight."""
-    acted = 0
-    seen = 0
-    last = len(nbr) - 1
-    for i in nb.prange(len(s_in)):
-        tot = np.float32(0.0)
-        k = 0
-        for slot in range(indptr[i], indptr[i + 1]):
-            prefetch(s_in, max(nbr[min(slot + PREFETCH_AHEAD, last)], 0))
-            j = nbr[slot]
-            if j >= 0:
-                tot += s_in[j]
-                k += 1
-        a, o = _update(i, tot, k, s_in, s_out, key)
-        acted += a
-        seen += o
-    return acted, seen
-
-
+step = _make_step(0)
+step_prefetch = _make_step(PREFETCH_AHEAD)
 KERNELS = {"plain": step, "prefetch": step_prefetch}
 
 
