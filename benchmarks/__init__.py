@@ -1,0 +1,1 @@
+"""credsim's performance benchmarks (issue #3); not part of the test suite. See README.md."""

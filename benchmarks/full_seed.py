@@ -1,0 +1,307 @@
+"""The full `seed` scenario (every mechanism on): society generation, steps, per-phase time
+against each phase's own bound, peak memory.  Run it in a fresh process per size
+(`run_all.py` does) so that peak memory is this size's own.
+
+    python -m benchmarks.full_seed --n 1000000 --steps 24 [--degree 10] [--bandwidth GBps]
+                                   [--ns-per-random NS]
+
+Timers wrap, without changing credsim: every entry of `credsim.engine.simulation.PHASES`,
+`Simulation._perceive` (the pass over every tie after each step), `Simulation._remember_actions`
+and `credsim.metrics.step_row`; "other" is the rest of `Simulation.step`.  Society generation is
+`make_society` inside `Simulation.__init__`; "init, rest" is the initial state and first pass.
+
+Each phase's bound = bytes / bandwidth + random numbers x ns per random number:
+- bytes: the arrays the phase must read and write at least once (a fused pass, no NumPy
+  temporaries), counted from the code in `PHASE_BYTES` below (sizes from the live arrays, so a
+  dtype change shows); per-tie terms from the graph: the tie pass reads indptr, every slot
+  (nbr, family) and gathers score, black, acted and observed of every live tie; the ties
+  phase reads the slots of every person with a tie cost > 0 and gathers the salience of
+  their ties.  Per-record index arrays (small) are left out.
+- random numbers: counted while the run goes, by wrapping each of `sim.rng`'s generators
+  with a counter (the size of every array they return), charged to the phase that drew them;
+  ns per number from `rngcost.py` (NumPy `Generator.random(dtype=float32)`, one thread).
+Bytes and random numbers are added (NumPy draws them in a separate pass), so the bound is what
+a phase would cost if it were one pass at full bandwidth with today's random generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+try:
+    from .common import emit, log, peak_rss_bytes, rss_bytes, stats
+except ImportError:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import emit, log, peak_rss_bytes, rss_bytes, stats
+
+# phase -> [(array, passes)], passes: 1 = read or written once, 2 = read and written.
+# "mask:k" = k person-length bool arrays handed between phases (did, attempts, punished...).
+# Counted from src/credsim/mechanisms/*.py, engine/simulation.py and metrics.py (2025 layout);
+# a path that no longer exists is skipped and listed in the output as `missing`.
+PHASE_BYTES: dict[str, list[tuple[str, float]]] = {
+    "rollout": [],
+    "actions": [
+        ("view.degree", 1), ("state.income", 1), ("persons.conscientiousness", 1),
+        ("persons.risk_aversion", 1), ("state.risk", 1), ("state.salience", 1),
+        ("state.internalization", 1), ("state.hardship", 1), ("persons.dissent_threshold", 1),
+        ("state.employer", 1), ("persons.region", 1), ("state.pressure", 1), ("persons.has_child", 1),
+        ("view.tie_did", 5 / 7),  # the rows of the five disapproved actions
+        ("state.default_out", 2), ("mask:14", 1),  # 7 did, dissent_private, fulfilled, 5 attempts
+        ("companies.propensity", 1), ("state.c_default_out", 2),
+    ],
+    "feedback": [],
+    "observation": [("mask:8", 1), ("persons.region", 1), ("persons.education", 1)],
+    "scoring": [
+        ("state.personal", 2), ("state.false_points", 2), ("view.tie_mean", 1), ("view.listed_ties", 1),
+        ("state.score", 1), ("state.grade", 1), ("mask:2", 1),
+        ("state.c_score", 2), ("state.c_grade", 1),
+    ],
+    "lists": [
+        ("state.months_listed", 2), ("state.black", 2), ("state.score", 1), ("state.personal", 1),
+        ("state.false_points", 1), ("state.default_out", 1), ("state.list_cause", 2), ("state.red", 1),
+        ("mask:1", 2), ("state.c_score", 1), ("state.c_black", 2), ("state.c_months_listed", 2),
+    ],
+    "consequences": [
+        ("mask:5", 1), ("state.black", 1), ("state.employer", 2), ("persons.income_base", 1),
+        ("state.income", 1), ("state.hardship", 2), ("persons.hardship0", 1), ("state.pressure", 2),
+        ("state.refusals", 2), ("state.red", 1), ("persons.region", 1), ("mask:2", 2),
+    ],
+    "learning": [
+        ("mask:5", 1), ("view.tie_did", 5 / 7), ("view.tie_obs", 5 / 7), ("state.risk", 2),
+        ("state.internalization", 2), ("state.salience", 2), ("mask:2", 1),
+    ],
+    "ties": [("state.score", 1), ("state.black", 1), ("view.friend_degree", 1), ("graph.target_friends", 1)],
+    "perceive": [
+        ("graph.indptr", 1), ("graph.nbr", 1), ("graph.family", 1),
+        ("view.tie_mean", 1), ("view.listed_ties", 1), ("view.degree", 1), ("view.friend_degree", 1),
+        ("view.tie_did", 1), ("view.tie_obs", 1),
+    ],
+    "remember": [("mask:7", 1), ("state.acted", 1), ("state.observed", 1)],
+    "metrics": [
+        ("state.score", 1), ("state.grade", 1), ("state.black", 1), ("state.red", 1), ("mask:8", 1),
+        ("state.default_out", 1), ("view.degree", 1), ("view.friend_degree", 1), ("view.tie_mean", 1),
+        ("state.internalization", 1), ("state.salience", 1), ("state.risk", 1), ("state.hardship", 1),
+        ("state.employer", 1), ("state.income", 1),
+    ],
+}
+
+
+class CountingRNG:
+    """A `numpy.random.Generator` stand-in that counts the numbers drawn, per phase."""
+
+    def __init__(self, g, counter: dict, label: list):
+        self._g, self._counter, self._label = g, counter, label
+
+    def __getattr__(self, name):
+        f = getattr(self._g, name)
+        if not callable(f):
+            return f
+
+        def draw(*args, **kwargs):
+            out = f(*args, **kwargs)
+            key = self._label[-1]
+            self._counter[key] = self._counter.get(key, 0) + int(np.size(out))
+            return out
+
+        return draw
+
+
+def _resolve(sim, path: str):
+    root, _, attr = path.partition(".")
+    roots = {"state": lambda: sim.state, "persons": lambda: sim.society.persons,
+             "companies": lambda: sim.society.companies, "graph": lambda: sim.society.graph,
+             "view": lambda: sim.view}
+    try:
+        return getattr(roots[root](), attr)
+    except (KeyError, AttributeError):
+        return None
+
+
+def phase_bytes(sim, n: int, cand_slots: float, cand: float) -> tuple[dict, list]:
+    out, missing = {}, []
+    for phase, items in PHASE_BYTES.items():
+        total = 0.0
+        for path, passes in items:
+            if path.startswith("mask:"):
+                total += int(path[5:]) * n * passes
+                continue
+            arr = _resolve(sim, path)
+            if arr is None:
+                missing.append(f"{phase}:{path}")
+                continue
+            total += arr.nbytes * passes
+        out[phase] = total
+    st, g = sim.state, sim.society.graph
+    live = int(np.count_nonzero(g.nbr >= 0))
+    per_tie = st.score.itemsize + st.black.itemsize + st.acted.itemsize + st.observed.itemsize
+    out["perceive"] += live * per_tie
+    # ties: slots of every person with a cost > 0 (nbr, family) + the salience of their ties
+    out["ties"] += cand_slots * (g.nbr.itemsize + g.family.itemsize + st.salience.itemsize) + cand * 8
+    return out, missing
+
+
+def _cand(sim) -> tuple[int, int]:
+    """Persons the ties phase visits (tie cost > 0) and their slots; untimed, after a step."""
+    try:
+        from credsim.mechanisms.ties import tie_cost
+        cost = tie_cost(sim)
+    except Exception:  # noqa: BLE001 - the engine may have moved on; the bound is then approximate
+        return 0, 0
+    g = sim.society.graph
+    cand = np.flatnonzero(cost > 0)
+    return len(cand), int((g.indptr[cand + 1] - g.indptr[cand]).sum())
+
+
+def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) -> dict:
+    import credsim
+    import credsim.metrics as M
+    from credsim.engine import simulation as S
+
+    sc = credsim.load_scenario("seed", overrides={"population.agents": n, "network.mean_degree": degree,
+                                                   "run.steps": steps, "run.seed": seed})
+    times: dict[str, float] = {}
+    label = ["other"]
+
+    def timer(name, f):
+        def g(*args, **kwargs):
+            label.append(name)
+            t = time.perf_counter()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                times[name] = times.get(name, 0.0) + time.perf_counter() - t
+                label.pop()
+        return g
+
+    orig_phases, orig_row, orig_make = S.PHASES, M.step_row, S.make_society
+    S.PHASES = tuple((nm, timer(nm, f)) for nm, f in orig_phases)
+    M.step_row = timer("metrics", orig_row)
+    S.make_society = timer("society", orig_make)
+    try:
+        t0 = time.perf_counter()
+        sim = credsim.Simulation(sc)
+        init_s = time.perf_counter() - t0
+        society_s = times.pop("society")
+        rss_init = rss_bytes()
+        peak_init = peak_rss_bytes()
+        log(f"  init {init_s:.1f} s (society {society_s:.1f} s); memory {rss_init / 2**30:.2f} GiB, "
+            f"peak so far {peak_init / 2**30:.2f} GiB")
+        for attr, name in (("_perceive", "perceive"), ("_remember_actions", "remember")):
+            if hasattr(sim, attr):
+                setattr(sim, attr, timer(name, getattr(sim, attr)))
+        drawn: dict[str, int] = {}
+        if count_rng and isinstance(getattr(sim, "rng", None), dict):
+            sim.rng = {k: CountingRNG(v, drawn, label) for k, v in sim.rng.items()}
+        times.clear()
+        per_step, cands = [], []
+        for t in range(steps):
+            t1 = time.perf_counter()
+            sim.step()
+            per_step.append(time.perf_counter() - t1)
+            cands.append(_cand(sim))
+            log(f"  step {t}: {per_step[-1]:.3f} s")
+    finally:
+        S.PHASES, M.step_row, S.make_society = orig_phases, orig_row, orig_make
+    total = sum(per_step)
+    times["other"] = total - sum(times.values())
+    cand = statistics.mean(c[0] for c in cands)
+    cand_slots = statistics.mean(c[1] for c in cands)
+    nbytes, missing = phase_bytes(sim, n, cand_slots, cand)
+    g = sim.society.graph
+    later = per_step[1:] if len(per_step) > 1 else per_step
+    est_120 = total + (120 - steps) * statistics.median(later) if steps < 120 else None
+    return {
+        "n": n, "steps": steps, "mean_degree_requested": degree,
+        "live_ties_per_person": int(np.count_nonzero(g.nbr >= 0)) / n, "slots_per_person": len(g.nbr) / n,
+        "companies": len(sim.state.c_score),
+        "init_s": init_s, "society_s": society_s, "init_rest_s": init_s - society_s,
+        "steps_s": total, "step_s": stats(per_step), "first_step_s": per_step[0],
+        "agent_steps_per_s": n * steps / total,
+        "agent_steps_per_s_steady": n / statistics.median(later),
+        "est_120_steps_s": est_120,
+        "phase_s_per_step": {k: v / steps for k, v in times.items()},
+        "phase_bytes_per_step": nbytes, "phase_bytes_missing": missing,
+        "phase_randoms_per_step": {k: v / steps for k, v in drawn.items()},
+        "ties_candidates_per_step": cand, "ties_candidate_slots_per_step": cand_slots,
+        "rss_after_init_bytes": rss_init, "peak_rss_after_init_bytes": peak_init,
+        "final_blacklist_share": sim.rows[-1].get("blacklist_share") if sim.rows else None,
+    }
+
+
+def bounds(res: dict, bandwidth_GBps: float, ns_per_random: float) -> list[dict]:
+    """One row per phase: time, bytes, random numbers, bound, ratio; slowest-over-bound first."""
+    rows = []
+    names = set(res["phase_s_per_step"]) | set(res["phase_bytes_per_step"])
+    for name in names:
+        t = res["phase_s_per_step"].get(name, 0.0)
+        b = res["phase_bytes_per_step"].get(name)
+        r = res["phase_randoms_per_step"].get(name, 0)
+        bt = b / (bandwidth_GBps * 1e9) if b is not None else None
+        rt = r * ns_per_random * 1e-9
+        bound = (bt or 0.0) + rt if (b is not None or r) else None
+        rows.append({"phase": name, "s_per_step": t, "bytes": b, "bytes_s": bt, "randoms": r,
+                     "randoms_s": rt, "bound_s": bound,
+                     "ratio": t / bound if bound else None,
+                     "excess_s": t - (bound or 0.0)})
+    rows.sort(key=lambda x: -x["excess_s"])
+    return rows
+
+
+def print_table(res: dict, rows: list[dict], file=sys.stderr) -> None:
+    print(f"full seed n={res['n']:,}, {res['steps']} steps: {res['step_s']['median'] * 1e3:.0f} ms/step median, "
+          f"{res['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s; society {res['society_s']:.1f} s; "
+          f"peak memory {res['peak_rss_bytes'] / 2**30:.2f} GiB", file=file)
+    print(f"{'phase':14s} {'ms/step':>9s} {'MB':>9s} {'rand/N':>7s} {'bound ms':>9s} {'ratio':>7s} {'excess ms':>10s}",
+          file=file)
+    n = res["n"]
+    for r in rows:
+        print(f"{r['phase']:14s} {r['s_per_step'] * 1e3:9.1f} "
+              f"{(r['bytes'] or 0) / 1e6:9.1f} {r['randoms'] / n:7.2f} "
+              f"{(r['bound_s'] or 0) * 1e3:9.2f} {r['ratio'] if r['ratio'] is not None else float('nan'):7.1f} "
+              f"{r['excess_s'] * 1e3:10.1f}", file=file)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--degree", type=float, default=20.0, help="network.mean_degree (the issue's 1e7 target uses 20)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bandwidth", type=float, default=None, help="GB/s (default: measure a STREAM triad here)")
+    ap.add_argument("--ns-per-random", type=float, default=None, help="default: measure NumPy's here")
+    ap.add_argument("--no-count-rng", action="store_true", help="do not wrap the generators to count draws")
+    a = ap.parse_args(argv)
+    log(f"full seed n={a.n:,} degree={a.degree} steps={a.steps}")
+    res = run(a.n, a.steps, a.degree, a.seed, count_rng=not a.no_count_rng)
+    res["peak_rss_bytes"] = peak_rss_bytes()  # before the STREAM / RNG arrays below
+    bw, nsr = a.bandwidth, a.ns_per_random
+    if bw is None:
+        try:
+            from .stream import measure
+        except ImportError:
+            from stream import measure
+        bw = measure(mib=256, reps=5, numpy_reps=1)["bandwidth_GBps"]
+    if nsr is None:
+        try:
+            from .rngcost import measure as rng_measure
+        except ImportError:
+            from rngcost import measure as rng_measure
+        nsr = rng_measure(n=10_000_000, reps=5)["ns_per_random"]
+    res.update(bench="full_seed", bandwidth_GBps=bw, ns_per_random=nsr)
+    res["phases"] = bounds(res, bw, nsr)
+    tot_bound = sum(r["bound_s"] or 0.0 for r in res["phases"])
+    res["step_bound_s"] = tot_bound
+    res["ratio_to_bound"] = res["step_s"]["median"] / tot_bound if tot_bound else None
+    print_table(res, res["phases"])
+    emit(res)
+    return res
+
+
+if __name__ == "__main__":
+    main()
