@@ -19,7 +19,7 @@ def test_all_to_all_network():
 
 
 def test_participation_jumps_as_the_spread_of_thresholds_crosses_the_critical_value():
-    below = np.mean([final_participation(0.10, s, steps=25) for s in range(1, 5)])
-    above = np.mean([final_participation(0.20, s, steps=25) for s in range(1, 5)])
+    below = np.mean([final_participation(0.10, s, steps=15) for s in range(1, 4)])
+    above = np.mean([final_participation(0.20, s, steps=15) for s in range(1, 4)])
     assert below < 0.06
     assert above > 0.95
