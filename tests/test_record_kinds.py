@@ -7,11 +7,10 @@ import pandas as pd
 import pytest
 
 import credsim
-from credsim.engine.simulation import Simulation
-from credsim.engine.state import RECORD_BITS, StepContext
 from credsim.mechanisms import scoring
 from credsim.scenario import load_scenario
 from credsim.scenario.errors import ScenarioError
+from credsim.validation.rulebook import fee_arrears_and_private_lending, month_of_records
 
 TABLE = {  # Rongcheng personal credit assessment standards, Attachment 1 (REFERENCES.md 1.3)
     "bank_loan_arrears": -10, "private_lending_breach": -20, "public_fee_delay": -20,
@@ -30,26 +29,16 @@ def test_rongcheng_ships_the_point_table_and_grades():
 
 
 def test_fee_arrears_and_private_lending_end_the_month_at_930():
-    sc = load_scenario("rongcheng", overrides={"population.agents": 2000, "scoring.decay": 0.0,
-                                               "scoring.network_weight": 0.0})
-    sim = Simulation(sc)
-    n = sim.society.persons.count
-    ctx = StepContext(t=0)
-    both = (1 << RECORD_BITS["late_bill"]) | (1 << RECORD_BITS["court_default"])
-    ctx.seen = np.full(n, both, np.uint16)  # every person: one late bill, one court default
-    ctx.false_idx = np.empty(0, np.int64)
-    ctx.tie_mean = np.full(n, sc.scoring.base, np.float32)
-    ctx.listed_ties = np.zeros(n, np.int32)
-    scoring.step(sim, ctx)
-    late = np.array(sim.rulebook.kinds["late_bill"].names)[ctx.kinds["late_bill"]]
-    court = np.array(sim.rulebook.kinds["court_default"].names)[ctx.kinds["court_default"]]
+    sim, kinds = month_of_records(("late_bill", "court_default"))
+    late, court = kinds["late_bill"], kinds["court_default"]
     who = (late == "private_lending_breach") & (court == "court_found_fee_arrears")
     assert who.sum() > 10
     assert np.all(sim.state.score[who] == 930.0)
-    assert {sc.scoring.grades[g].name for g in sim.state.grade[who]} == {"B"}
+    assert {sim.sc.scoring.grades[g].name for g in sim.state.grade[who]} == {"B"}
     # every other combination is the sum of its two table entries
     expect = 1000 + np.vectorize(TABLE.get)(late, -20) + np.vectorize(TABLE.get)(court, -50)
     assert np.allclose(sim.state.score, expect)
+    assert fee_arrears_and_private_lending()[:2] == (930.0, "B")
 
 
 def test_kinds_are_drawn_by_share_and_independent_of_order():
