@@ -37,7 +37,7 @@ def test_builtins_differ_as_the_model_says():
     assert not court.scoring.enabled and court.sanctions.travel.enabled
     assert {r.event for r in court.rules if r.lists} == {"court_default", "company_court_default"}
     assert rong.scoring.base == 1000 and [g.name for g in rong.scoring.grades][:3] == ["AAA", "AA", "A"]
-    assert {r.event: r.points for r in rong.rules}["late_bill"] == -10
+    assert {k.name: k.points for r in rong.rules for k in r.kinds}["bank_loan_arrears"] == -10
 
 
 def test_resolved_toml_round_trips():

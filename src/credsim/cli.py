@@ -417,6 +417,37 @@ def sensitivity(
     out_console.print(f"indices in {csv}, figure in {png}", highlight=False, markup=False)
 
 
+@app.command()
+@_guard
+def calibrate(
+    scenario: str = typer.Argument(..., help="A built-in name or a .toml file."),
+    targets: Path = typer.Argument(..., help="A targets .toml file (see credsim.validation.calibrate)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the fitted scenario (.toml)."),
+    replications: Optional[int] = typer.Option(None, "--replications", min=1, help="Seeds per evaluation."),
+    agents: Optional[int] = typer.Option(None, "--agents", min=100, help="Persons per run."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Months per run."),
+    evaluations: Optional[int] = typer.Option(None, "--evaluations", min=0, help="Optimiser budget."),
+) -> None:
+    """Fit the parameters named in TARGETS to its targets; write the fitted scenario to --out."""
+    from .validation import calibrate as cal
+
+    _check_parent(out, "--out")
+    if not targets.is_file():
+        raise BadInput(f"targets {targets}: no such file")
+    try:
+        spec = cal.read_targets(targets, replications=replications, agents=agents, steps=steps,
+                                max_evaluations=evaluations)
+    except (ValueError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+        raise BadInput(f"targets {targets}: {exc}") from None
+    load_scenario(scenario)  # a bad scenario fails here, before any run
+    best, table = cal.fit(scenario, spec, log=lambda m: err_console.print(m, markup=False, highlight=False))
+    out.write_text(cal.fitted_toml(scenario, best, table, spec))
+    rows = [[r["statistic"], f"{r['target']:.4g}", r["range"], f"{r['simulated']:.4g}", r["interval"],
+             "pass" if r["pass"] else "FAIL"] for _, r in table.iterrows()]
+    print_table(out_console, ["target", "value", "accepted", "simulated", "95% interval", ""], rows,
+                title=f"{scenario} fitted: {out}")
+
+
 def main() -> None:
     app(prog_name="credsim")
 

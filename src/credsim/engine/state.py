@@ -144,6 +144,7 @@ class StepContext:
     observed: dict = field(default_factory=dict)     # company event -> indices of true records
     false_idx: np.ndarray = None                     # persons hit by false camera matches
     records: list = field(default_factory=list)      # (event, subject indices, is_true)
+    kinds: dict = field(default_factory=dict)        # event -> kind index of each true record (scoring)
     # appeals (lists phase; None where appeals are off)
     appealed: np.ndarray = None      # persons who appealed this step
     upheld: np.ndarray = None        # those whose appeal was upheld (false records overturned)

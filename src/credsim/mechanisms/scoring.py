@@ -11,6 +11,11 @@ proportional to the ties' deviation feeds back through clustered ties and runs a
 network_weight exceeds decay.  `false_points`, the part of `personal` owed to false records,
 decays like the rest.  Companies score the same way without a network term.
 Grade: the first band, best to worst, whose `min` the score reaches (the worst if none).
+
+Record kinds: where a rule splits its action into kinds (`[[rules.kinds]]`), each true record
+of the action is of kind k with probability share_k, drawn per record from a counter-based
+hash of (the step's scoring key, person, action bit), and carries that kind's points.  False
+records (camera matches) carry the rule's mean points.  Without kinds nothing is drawn.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numba as nb
 import numpy as np
 
 from ..engine.state import RECORD_BITS, grade_of
+from ..randomness import agent_seed, step_key, uniform
 from ..scenario.events import EVENTS
 
 
@@ -62,6 +68,40 @@ def _score_persons(points, seen, par, grade_mins, tie_mean, listed_ties,
         grade[i] = g
 
 
+@nb.njit(cache=True)
+def _draw_kinds(key, idx, draw, cum, out):
+    last = len(cum) - 1
+    for j in range(len(idx)):
+        u = uniform(agent_seed(key, idx[j]), draw)
+        k = 0
+        while k < last and u >= cum[k]:
+            k += 1
+        out[j] = k
+
+
+def draw_kinds(key, idx: np.ndarray, bit: int, cum: np.ndarray) -> np.ndarray:
+    """The kind (index into `cum`) of each record of action `bit` held by persons `idx`."""
+    out = np.empty(len(idx), np.int8)
+    _draw_kinds(np.uint64(key), idx.astype(np.int64), bit, cum, out)
+    return out
+
+
+def _kind_points(sim, ctx, points) -> None:
+    """Add the points of the records of actions with kinds; zero those actions in `points`."""
+    key = step_key(sim.rng["scoring"])
+    st = sim.state
+    for ev, kinds in sim.rulebook.kinds.items():
+        bit = RECORD_BITS[ev]
+        idx = np.flatnonzero(ctx.seen & (1 << bit))
+        code = draw_kinds(key, idx, bit, kinds.cum)
+        pts = kinds.points[code]
+        st.personal[idx] += pts  # one record of an action per person and month
+        ctx.punished[idx[pts < 0]] = True
+        ctx.rewarded[idx[pts > 0]] = True
+        ctx.kinds[ev] = code
+        points[bit] = 0.0
+
+
 def step(sim, ctx) -> None:
     s, st, rb = sim.sc.scoring, sim.state, sim.rulebook
     n = len(st.score)
@@ -76,6 +116,8 @@ def step(sim, ctx) -> None:
         np.add.at(st.false_points, ctx.false_idx, np.float32(fp))
         (ctx.punished if fp < 0 else ctx.rewarded)[ctx.false_idx] = True
     points = np.array([rb.pts(ev) for ev in RECORD_BITS], dtype=np.float32)
+    if rb.kinds:
+        _kind_points(sim, ctx, points)
     keep = 1.0 - s.decay
     par = np.array([s.base, s.min, s.max, keep, s.network_weight, s.listed_tie_penalty], dtype=np.float32)
     mins = np.array([g.min for g in s.grades], dtype=np.float32)

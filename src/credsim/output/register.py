@@ -150,6 +150,18 @@ class ParquetStream:
             tmp.replace(self.path)
 
 
+def record_names(sim) -> tuple[tuple, dict]:
+    """Event names of the register: the events, then the record kinds of the rules in force."""
+    names = EVENT_NAMES + tuple(n for r in sim.sc.rules for n in (k.name for k in r.kinds))
+    return names, {n: i for i, n in enumerate(names)}
+
+
+def record_channels(sim) -> np.ndarray:
+    """The channel (index into CHANNELS) of each name of `record_names`: a kind's is its action's."""
+    extra = [CHANNELS.index(EVENTS[r.event][1]) for r in sim.sc.rules for _ in r.kinds]
+    return np.concatenate([EVENT_CHANNEL, np.array(extra, np.int8)])
+
+
 def record_points(sim, event: str) -> float:
     """The points a record of `event` carried in the step just run (0 where scoring is off)."""
     if event == "joint_representative":
@@ -200,17 +212,30 @@ class RunWriter:
 
     def _records(self, sim, ctx) -> dict:
         ids, codes, person, true, points = [], [], [], [], []
+        names, code_of = record_names(sim)
         for ev, idx, is_true in ctx.records:
             is_person = EVENTS[ev][0] == "person"
-            idx = self.in_panel(np.asarray(idx), is_person)
+            idx = np.asarray(idx)
+            kinds = sim.rulebook.kinds.get(ev) if is_true else None
+            if kinds is not None and ev in ctx.kinds:
+                kcode = ctx.kinds[ev]
+                if self.panel_p is not None:
+                    keep = self.panel_p[idx]
+                    idx, kcode = idx[keep], kcode[keep]
+                code = np.array([code_of[n] for n in kinds.names], np.int8)[kcode]
+                pts = kinds.points[kcode]
+            else:
+                idx = self.in_panel(idx, is_person)
+                code = np.full(len(idx), EVENT_CODE[ev], np.int8)
+                pts = np.full(len(idx), record_points(sim, ev), np.float32)
             k = len(idx)
             if not k:
                 continue
             ids.append(idx.astype(np.int32))
-            codes.append(np.full(k, EVENT_CODE[ev], np.int8))
+            codes.append(code)
             person.append(np.full(k, is_person))
             true.append(np.full(k, bool(is_true)))
-            points.append(np.full(k, record_points(sim, ev), np.float32))
+            points.append(pts)
         if not ids:
             return {name: [] for name in RECORDS.names}
         ids, codes, person = np.concatenate(ids), np.concatenate(codes), np.concatenate(person)
@@ -218,8 +243,8 @@ class RunWriter:
             "step": np.full(len(ids), ctx.t, np.int32),
             "person": pa.array(ids, pa.int32(), mask=~person),
             "company": pa.array(ids, pa.int32(), mask=person),
-            "event": _labels(codes, EVENT_NAMES),
-            "channel": _labels(EVENT_CHANNEL[codes], CHANNELS),
+            "event": _labels(codes, names),
+            "channel": _labels(record_channels(sim)[codes], CHANNELS),
             "points": np.concatenate(points),
             "is_true": np.concatenate(true),
         }

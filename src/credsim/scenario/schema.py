@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .events import CHANNELS, EVENTS, RULE_EVENTS
+from .events import CHANNELS, EVENTS, PERSON_BAD, PERSON_GOOD, RULE_EVENTS
 from .timeline import parse_at
 
+KIND_EVENTS = PERSON_BAD + PERSON_GOOD  # the actions whose records may be split into kinds
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Step = Annotated[int, Field(ge=0, le=100_000)]
@@ -140,11 +141,25 @@ class ScoringSection(Section):
         return self
 
 
+class RecordKind(Section):
+    """One kind of record of a person action (a line of a real rulebook, e.g. Rongcheng's table).
+
+    Each observed record of the rule's action is of this kind with probability `share`, drawn
+    per record; it carries `points` and enters the register under `name`.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    share: Prob
+    points: Annotated[float, Field(ge=-1000.0, le=1000.0)] = 0.0
+
+
 class Rule(Section):
     event: Literal[RULE_EVENTS]  # type: ignore[valid-type]
     channel: Literal[CHANNELS]  # type: ignore[valid-type]
     points: Annotated[float, Field(ge=-1000.0, le=1000.0)] = 0.0
     lists: bool = False
+    # record kinds refining the action; with kinds, `points` is unused (each kind has its own)
+    kinds: tuple[RecordKind, ...] = ()
 
     @model_validator(mode="after")
     def _channel_matches(self):
@@ -154,6 +169,27 @@ class Rule(Section):
                 f"event '{self.event}' is observed through channel '{expected}', not '{self.channel}'"
             )
         return self
+
+    @model_validator(mode="after")
+    def _kinds_valid(self):
+        if not self.kinds:
+            return self
+        if self.event not in KIND_EVENTS:
+            raise ValueError(f"rules: event '{self.event}' takes no kinds; allowed: "
+                             f"{', '.join(KIND_EVENTS)}")
+        total = sum(k.share for k in self.kinds)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"rules: the kinds of '{self.event}' have shares summing to {total:g}; "
+                             "they must sum to 1")
+        for k in self.kinds:
+            if k.name in EVENTS:
+                raise ValueError(f"rules: kind '{k.name}' is the name of an event; choose another")
+        return self
+
+    @property
+    def mean_points(self) -> float:
+        """Points of a record on average: `points`, or the share-weighted points of the kinds."""
+        return sum(k.share * k.points for k in self.kinds) if self.kinds else self.points
 
 
 class ListsSection(Section):
@@ -350,6 +386,9 @@ class Scenario(Section):
             if rule.event in seen:
                 raise ValueError(f"rules: event '{rule.event}' has more than one rule; give it one")
             seen.add(rule.event)
+        names = [k.name for rule in self.rules for k in rule.kinds]
+        if len(set(names)) != len(names):
+            raise ValueError("rules: a record kind is named twice; kind names must be distinct")
         return self
 
     @model_validator(mode="after")
