@@ -81,10 +81,11 @@ def _persons(sim, ctx) -> None:
     _end_spells(st, leaving)
     entering = ~st.black & (true_hit | false_hit | low)
     thr = L.black_threshold
-    by_score = np.where(st.score - st.false_points >= thr, BY_FALSE,
-                        np.where(st.personal - st.false_points >= thr, BY_ASSOCIATION, BY_SCORE))
-    cause = np.where(true_hit, BY_RULE, np.where(false_hit, BY_FALSE, by_score))
-    st.list_cause[entering] = cause[entering]
+    new = np.flatnonzero(entering)  # few: the causes are worked out for them alone
+    fp = st.false_points[new]
+    by_score = np.where(st.score[new] - fp >= thr, BY_FALSE,
+                        np.where(st.personal[new] - fp >= thr, BY_ASSOCIATION, BY_SCORE))
+    st.list_cause[new] = np.where(true_hit[new], BY_RULE, np.where(false_hit[new], BY_FALSE, by_score))
     st.black |= entering
     ctx.add("blacklist_inflow", np.count_nonzero(entering))
     ctx.punished |= entering
