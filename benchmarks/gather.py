@@ -2,9 +2,12 @@
 
     out[k] = src[idx[k]]        (Numba, parallel over k)
 
-with idx drawn three ways: uniformly at random, the same indices sorted, and "clustered"
-the way credsim's network lays out ties (a share `locality` = 0.9 within +-60 of k's own
-person, the rest anywhere).  Reported as ns per gathered element, with 1 thread and with
+with idx drawn five ways: uniformly at random; the same indices sorted; "local", every index
+within +-60 of a slowly advancing owner (as a person's ties are in credsim's network);
+"clustered", 90 % local and 10 % random, the way credsim lays out ties (`locality` = 0.9);
+and "clustered99", 1 % random.  The clustered cases show what a sparse random access costs
+among local ones: nearly its full latency, since the out-of-order window holds only the few
+misses that fit between many hits (`random_access_ns_*` estimates it; prefetching helps).  Reported as ns per gathered element, with 1 thread and with
 every thread, and NumPy's `src[idx]` (one thread) for reference.  At 10 million persons a
 step reads each tie's score once, so ns/element x ties is the price of the tie reads.
 
@@ -38,9 +41,11 @@ def _indices(n: int, m: int, rng) -> dict:
     rnd = rng.integers(0, n, m).astype(np.int32)
     owner = (np.arange(m, dtype=np.int64) * n // m)
     off = rng.integers(1, 61, m) * np.where(rng.random(m) < 0.5, -1, 1)
-    local = np.mod(owner + off, n)
-    clustered = np.where(rng.random(m) < 0.9, local, rng.integers(0, n, m)).astype(np.int32)
-    return {"random": rnd, "sorted": np.sort(rnd), "clustered": clustered}
+    local = np.mod(owner + off, n).astype(np.int32)
+    u = rng.random(m)
+    return {"random": rnd, "sorted": np.sort(rnd), "local": local,
+            "clustered99": np.where(u < 0.99, local, rnd).astype(np.int32),
+            "clustered": np.where(u < 0.9, local, rnd).astype(np.int32)}
 
 
 def measure(n: int = 10_000_000, m: int = 20_000_000, reps: int = 7) -> dict:
@@ -62,6 +67,11 @@ def measure(n: int = 10_000_000, m: int = 20_000_000, reps: int = 7) -> dict:
             ns = stats([t / m * 1e9 for t in times])
             res[f"{name}_{threads}t_ns"] = ns
             log(f"gather {name:9s} {threads} thread(s): {ns['median']:.2f} ns/element (spread {ns['spread']:.0%})")
+    for key in [k for k in res if k.startswith("clustered") and k.endswith("_ns")]:
+        th = key.split("_")[1]
+        share = 0.01 if key.startswith("clustered99") else 0.1
+        local_ns = res[f"local_{th}_ns"]["median"]
+        res[f"random_access_ns_{key[:-3]}"] = (res[key]["median"] - (1 - share) * local_ns) / share
     nb.set_num_threads(nb.config.NUMBA_NUM_THREADS)
     for name in ("random", "sorted"):
         times = []
