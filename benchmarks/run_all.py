@@ -197,12 +197,13 @@ def main(argv=None) -> dict:
         # bandwidth again at the end: how much the machine drifted during the run
         out["stream_end"] = _run(_py("stream", "--reps", 5), 900)
     out["total_wall_s"] = time.perf_counter() - t_start
-    _rebound(out)
-    _ratios(out)
-    md = markdown(out)
     stem = Path(args.out)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(out, indent=1))  # the raw figures first, whatever follows
+    _rebound(out)
+    _ratios(out)
     stem.with_suffix(".json").write_text(json.dumps(out, indent=1))
+    md = markdown(out)
     stem.with_suffix(".md").write_text(md)
     print(md)
     log(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.md')} ({out['total_wall_s'] / 60:.1f} min)")
@@ -414,6 +415,21 @@ def markdown(out: dict) -> str:
           f"({_f(mins[0]['gather_ns'] if mins else None)} ns) instead of 4 streamed bytes. "
           "Peak memory: VmHWM of the benchmark's own process (society generation included; for the minimal "
           "kernel, `steps:` is what the arrays its steps touch take). The minimal kernel's degree is its live ties per person (credsim's generator, requested 10).", ""]
+    if any(r.get("diagnostics") for r in mins):
+        L += ["**Where the minimal kernel's time goes** (ms per step, medians; the diagnostics are half-kernels, "
+              "not the model: `rows_only` is the per-person loop over the slots without the gathers, `gathers_only` "
+              "the gathers in one flat prefetched pass without per-person rows)", "",
+              "| persons | bandwidth bound | gather-aware bound | rows_only | gathers_only | plain | prefetch |",
+              "|---|---|---|---|---|---|---|"]
+        for r in mins:
+            d, k = r.get("diagnostics") or {}, r["kernels"]
+
+            def ms(x):
+                return _f(x and x["step_s"]["median"] * 1e3, "{:.1f}")
+            L.append(f"| {_size(r['n'])} | {r['bound_s'] * 1e3:.1f} | {r['gather_bound_s'] * 1e3:.1f} | "
+                     f"{ms(d.get('rows_only'))} | {ms(d.get('gathers_only'))} | {ms(k.get('plain'))} | "
+                     f"{ms(k.get('prefetch'))} |")
+        L.append("")
     for r in out.get("seed") or []:
         if "phases" not in r:
             continue
