@@ -53,11 +53,11 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 try:
-    from .common import emit, log, peak_rss_bytes, rss_bytes, stats
+    from .common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
     from .rngcost import splitmix64, two_uniforms
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import emit, log, peak_rss_bytes, rss_bytes, stats
+    from common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
     from rngcost import splitmix64, two_uniforms
 
 BASE = np.float32(1000.0)
@@ -265,6 +265,7 @@ def main(argv=None) -> dict:
     log(f"minimal[{a.graph}] n={n:,}: society in {gen_s:.1f} s, {live / n:.2f} live ties/person "
         f"({far / live:.0%} far), {slots / n:.2f} slots/person")
 
+    peak_reset = reset_peak()  # from here VmHWM is the steps' own peak
     s0 = np.full(n, BASE, np.float32)
     checks, ref = {}, None
     for name, kernel in kernels.items():
@@ -294,7 +295,8 @@ def main(argv=None) -> dict:
     del states, s0
     gc.collect()
 
-    peak = peak_rss_bytes()  # before the STREAM and gather arrays below
+    peak_steps = peak_rss_bytes() if peak_reset else None  # before the STREAM and gather arrays below
+    peak = max(peak_rss_bytes(), peak_after_gen)
     if a.bandwidth is None:
         try:
             from .stream import measure
@@ -340,6 +342,7 @@ def main(argv=None) -> dict:
         "diagnostics": {name: {"step_s": stats(per_step[name]), "doc": DIAGNOSTICS[name].__doc__.split(":")[0]}
                         for name in diagnostics},
         "peak_rss_bytes": peak, "peak_rss_after_generation_bytes": peak_after_gen, "rss_bytes": rss_bytes(),
+        "peak_rss_steps_bytes": peak_steps,
         "working_set_bytes": working,
     }
     emit(res)

@@ -439,7 +439,8 @@ def markdown(out: dict) -> str:
               f"Society generation {r['society_s']:.1f} s, rest of init {r['init_rest_s']:.1f} s; {r['steps']} steps in "
               f"{r['steps_s']:.1f} s (median step {r['step_s']['median'] * 1e3:.0f} ms, first {r['first_step_s'] * 1e3:.0f} ms)"
               + (f"; 120 steps **extrapolated**: {est:.0f} s ({est / 60:.1f} min, {r['n'] * 120 / est / 1e6:.2f} M agent-steps/s)"
-                 if est else "") + f"; peak memory {_gib(r['peak_rss_bytes'])}.", "",
+                 if est else "") + f"; peak memory {_gib(r['peak_rss_bytes'])} (during the steps: "
+              f"{_gib(r.get('peak_rss_steps_bytes'))}; resident after init: {_gib(r.get('rss_after_init_bytes'))}).", "",
               "| phase | ms/step | share | MB moved (min) | random numbers / person | bound ms | ratio | over bound, ms |",
               "|---|---|---|---|---|---|---|---|"]
         tot = sum(x["s_per_step"] for x in r["phases"])
