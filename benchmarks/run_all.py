@@ -407,12 +407,12 @@ def markdown(out: dict) -> str:
                  f"{r['society_s']:.1f} s | {_f(r.get('ratio_to_mesa'), '{:,.1f}')} | {_f(r.get('ratio_to_bound'))} |")
     mins = [r for r in out.get("minimal") or [] if "kernels" in r]
     far = ", ".join(f"{r['far_ties_per_person']:.2f}" for r in mins)
+    gather_note = (f"Gather-aware: the minimal kernel's bound with each far tie ({far} per person at "
+                   f"{', '.join(_size(r['n']) for r in mins)}) charged one random gather "
+                   f"({_f(mins[0]['gather_ns'])} ns) instead of 4 streamed bytes. ") if mins else ""
     L += ["", "Ratio to Mesa: agent-steps/s over Mesa's on the minimal model at 1e5 in the same run. Ratio to bound: "
           "median (best) step time over (bytes a step must move / STREAM bandwidth), plus, for the full model, random "
-          "numbers x ns per number. Gather-aware: the minimal kernel's bound with each far tie "
-          f"({far} per person at "
-          f"{', '.join(_size(r['n']) for r in mins)}) charged one random gather "
-          f"({_f(mins[0]['gather_ns'] if mins else None)} ns) instead of 4 streamed bytes. "
+          "numbers x ns per number. " + gather_note +
           "Peak memory: VmHWM of the benchmark's own process (society generation included; for the minimal "
           "kernel, `steps:` is what the arrays its steps touch take). The minimal kernel's degree is its live ties per person (credsim's generator, requested 10).", ""]
     if any(r.get("diagnostics") for r in mins):
