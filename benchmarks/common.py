@@ -36,6 +36,17 @@ def peak_rss_bytes() -> int:
     return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def reset_peak() -> bool:
+    """Reset this process's VmHWM (Linux: write 5 to /proc/self/clear_refs), so that a later
+    peak_rss_bytes() is the peak since now.  False where the kernel does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def rss_bytes() -> int:
     return _status_kib("VmRSS") or 0
 

@@ -35,10 +35,10 @@ import time
 import numpy as np
 
 try:
-    from .common import emit, log, peak_rss_bytes, rss_bytes, stats
+    from .common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import emit, log, peak_rss_bytes, rss_bytes, stats
+    from common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
 
 # phase -> [(array, passes)], passes: 1 = read or written once, 2 = read and written.
 # "mask:k" = k person-length bool arrays handed between phases (did, attempts, punished...).
@@ -179,19 +179,21 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
                 label.pop()
         return g
 
-    orig_phases, orig_row, orig_make = S.PHASES, M.step_row, S.make_society
+    orig_phases, orig_row, orig_make = S.PHASES, M.step_row, getattr(S, "make_society", None)
     S.PHASES = tuple((nm, timer(nm, f)) for nm, f in orig_phases)
     M.step_row = timer("metrics", orig_row)
-    S.make_society = timer("society", orig_make)
+    if orig_make is not None:  # where the engine builds the society some other way, it is not timed apart
+        S.make_society = timer("society", orig_make)
     try:
         t0 = time.perf_counter()
         sim = credsim.Simulation(sc)
         init_s = time.perf_counter() - t0
-        society_s = times.pop("society")
+        society_s = times.pop("society", float("nan"))
         rss_init = rss_bytes()
         peak_init = peak_rss_bytes()
         log(f"  init {init_s:.1f} s (society {society_s:.1f} s); memory {rss_init / 2**30:.2f} GiB, "
             f"peak so far {peak_init / 2**30:.2f} GiB")
+        peak_reset = reset_peak()  # from here VmHWM is the steps' own peak
         for attr, name in (("_perceive", "perceive"), ("_remember_actions", "remember")):
             if hasattr(sim, attr):
                 setattr(sim, attr, timer(name, getattr(sim, attr)))
@@ -207,7 +209,9 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
             cands.append(_cand(sim))
             log(f"  step {t}: {per_step[-1]:.3f} s")
     finally:
-        S.PHASES, M.step_row, S.make_society = orig_phases, orig_row, orig_make
+        S.PHASES, M.step_row = orig_phases, orig_row
+        if orig_make is not None:
+            S.make_society = orig_make
     total = sum(per_step)
     times["other"] = total - sum(times.values())
     cand = statistics.mean(c[0] for c in cands)
@@ -230,6 +234,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
         "phase_randoms_per_step": {k: v / steps for k, v in drawn.items()},
         "ties_candidates_per_step": cand, "ties_candidate_slots_per_step": cand_slots,
         "rss_after_init_bytes": rss_init, "peak_rss_after_init_bytes": peak_init,
+        "peak_rss_steps_bytes": peak_rss_bytes() if peak_reset else None,
         "final_blacklist_share": sim.rows[-1].get("blacklist_share") if sim.rows else None,
     }
 
@@ -279,7 +284,8 @@ def main(argv=None) -> dict:
     a = ap.parse_args(argv)
     log(f"full seed n={a.n:,} degree={a.degree} steps={a.steps}")
     res = run(a.n, a.steps, a.degree, a.seed, count_rng=not a.no_count_rng)
-    res["peak_rss_bytes"] = peak_rss_bytes()  # before the STREAM / RNG arrays below
+    # before the STREAM / RNG arrays below; VmHWM was reset after init, so take the larger
+    res["peak_rss_bytes"] = max(peak_rss_bytes(), res["peak_rss_after_init_bytes"])
     bw, nsr = a.bandwidth, a.ns_per_random
     if bw is None:
         try:

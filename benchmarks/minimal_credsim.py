@@ -17,7 +17,9 @@ person's sum is done by one thread, so `fastmath`'s reassociation cannot depend 
 Two kernels, timed alternately on the same graph (`--kernels`): `plain`, the loop above, and
 `prefetch`, the same loop with a software prefetch (`llvm.prefetch` through a Numba
 intrinsic) of the score of the tie PREFETCH_AHEAD slots ahead.  Both give bitwise the same
-scores (checked).  The headline figures are the faster kernel's.
+scores (checked).  The headline figures are the faster kernel's.  Two diagnostic half-kernels
+(`--diagnostics`, not the model) split the time: `rows_only`, the per-person loop over the
+slots without the gathers, and `gathers_only`, the gathers in one flat prefetched pass.
 
 Bound.  The least a step must move:
     indptr 8 B x (N + 1) + nbr 4 B x slots (free slots included: the layout reads them)
@@ -51,11 +53,11 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 try:
-    from .common import emit, log, peak_rss_bytes, rss_bytes, stats
+    from .common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
     from .rngcost import splitmix64, two_uniforms
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import emit, log, peak_rss_bytes, rss_bytes, stats
+    from common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
     from rngcost import splitmix64, two_uniforms
 
 BASE = np.float32(1000.0)
@@ -141,6 +143,36 @@ step_prefetch = _make_step(PREFETCH_AHEAD)
 KERNELS = {"plain": step, "prefetch": step_prefetch}
 
 
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def rows_only(indptr, nbr, s_in, s_out, key):
+    """Diagnostic, not the model: the per-person loop over slots without the gathers (reads
+    indptr, nbr and the own score, writes the new one) - what the row structure costs."""
+    for i in nb.prange(len(s_in)):
+        k = 0
+        for slot in range(indptr[i], indptr[i + 1]):
+            k += nbr[slot] >= 0
+        s_out[i] = s_in[i] + np.float32(k)
+    return 0, 0
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def gathers_only(indptr, nbr, s_in, s_out, key):
+    """Diagnostic, not the model: every live tie's score gathered in one flat, prefetched pass
+    over the slots, without per-person rows - what the gathers cost."""
+    acc = np.float32(0.0)
+    last = len(nbr) - 1
+    for slot in nb.prange(len(nbr)):
+        prefetch(s_in, max(nbr[min(slot + PREFETCH_AHEAD, last)], 0))
+        j = nbr[slot]
+        if j >= 0:
+            acc += s_in[j]
+    s_out[0] = acc
+    return 0, 0
+
+
+DIAGNOSTICS = {"rows_only": rows_only, "gathers_only": gathers_only}
+
+
 def credsim_graph(n: int, mean_degree: float, seed: int):
     from credsim import load_scenario
     from credsim.engine.rng import streams
@@ -212,12 +244,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--graph", choices=("credsim", "random"), default="credsim")
     ap.add_argument("--kernels", default="plain,prefetch", help="comma list of: " + ", ".join(KERNELS))
+    ap.add_argument("--diagnostics", default="rows_only,gathers_only",
+                    help="comma list (or '') of diagnostic half-kernels timed alongside: " + ", ".join(DIAGNOSTICS))
     ap.add_argument("--bandwidth", type=float, default=None,
                     help="GB/s to compute the bound with (default: measure a STREAM triad here)")
     ap.add_argument("--gather-ns", type=float, default=None,
                     help="ns per random gather, for the gather-aware bound (default: measure here)")
     a = ap.parse_args(argv)
     kernels = {k: KERNELS[k] for k in a.kernels.split(",")}
+    diagnostics = {k: DIAGNOSTICS[k] for k in a.diagnostics.split(",") if k}
 
     t = time.perf_counter()
     indptr, nbr, layout = (credsim_graph if a.graph == "credsim" else random_graph)(a.n, a.degree, a.seed)
@@ -230,6 +265,7 @@ def main(argv=None) -> dict:
     log(f"minimal[{a.graph}] n={n:,}: society in {gen_s:.1f} s, {live / n:.2f} live ties/person "
         f"({far / live:.0%} far), {slots / n:.2f} slots/person")
 
+    peak_reset = reset_peak()  # from here VmHWM is the steps' own peak
     s0 = np.full(n, BASE, np.float32)
     checks, ref = {}, None
     for name, kernel in kernels.items():
@@ -240,10 +276,11 @@ def main(argv=None) -> dict:
     del ref, out
     gc.collect()
 
-    states = {name: [s0.copy(), np.empty_like(s0), 0] for name in kernels}
-    per_step = {name: [] for name in kernels}
+    timed = {**kernels, **diagnostics}
+    states = {name: [s0.copy(), np.empty_like(s0), 0] for name in timed}
+    per_step = {name: [] for name in timed}
     for r in range(a.reps):
-        for name, kernel in kernels.items():
+        for name, kernel in timed.items():
             st_ = states[name]
             t = time.perf_counter()
             for _ in range(a.steps):
@@ -258,7 +295,8 @@ def main(argv=None) -> dict:
     del states, s0
     gc.collect()
 
-    peak = peak_rss_bytes()  # before the STREAM and gather arrays below
+    peak_steps = peak_rss_bytes() if peak_reset else None  # before the STREAM and gather arrays below
+    peak = max(peak_rss_bytes(), peak_after_gen)
     if a.bandwidth is None:
         try:
             from .stream import measure
@@ -301,7 +339,10 @@ def main(argv=None) -> dict:
         "bytes_per_step": mb, "bandwidth_GBps": bw, "bound_s": bound_s,
         "gather_ns": gather_ns, "gather_bound_s": gbound_s,
         "kernels": res_k, "kernel": best, **res_k[best],
+        "diagnostics": {name: {"step_s": stats(per_step[name]), "doc": DIAGNOSTICS[name].__doc__.split(":")[0]}
+                        for name in diagnostics},
         "peak_rss_bytes": peak, "peak_rss_after_generation_bytes": peak_after_gen, "rss_bytes": rss_bytes(),
+        "peak_rss_steps_bytes": peak_steps,
         "working_set_bytes": working,
     }
     emit(res)

@@ -197,12 +197,13 @@ def main(argv=None) -> dict:
         # bandwidth again at the end: how much the machine drifted during the run
         out["stream_end"] = _run(_py("stream", "--reps", 5), 900)
     out["total_wall_s"] = time.perf_counter() - t_start
-    _rebound(out)
-    _ratios(out)
-    md = markdown(out)
     stem = Path(args.out)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(out, indent=1))  # the raw figures first, whatever follows
+    _rebound(out)
+    _ratios(out)
     stem.with_suffix(".json").write_text(json.dumps(out, indent=1))
+    md = markdown(out)
     stem.with_suffix(".md").write_text(md)
     print(md)
     log(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.md')} ({out['total_wall_s'] / 60:.1f} min)")
@@ -406,14 +407,29 @@ def markdown(out: dict) -> str:
                  f"{r['society_s']:.1f} s | {_f(r.get('ratio_to_mesa'), '{:,.1f}')} | {_f(r.get('ratio_to_bound'))} |")
     mins = [r for r in out.get("minimal") or [] if "kernels" in r]
     far = ", ".join(f"{r['far_ties_per_person']:.2f}" for r in mins)
+    gather_note = (f"Gather-aware: the minimal kernel's bound with each far tie ({far} per person at "
+                   f"{', '.join(_size(r['n']) for r in mins)}) charged one random gather "
+                   f"({_f(mins[0]['gather_ns'])} ns) instead of 4 streamed bytes. ") if mins else ""
     L += ["", "Ratio to Mesa: agent-steps/s over Mesa's on the minimal model at 1e5 in the same run. Ratio to bound: "
           "median (best) step time over (bytes a step must move / STREAM bandwidth), plus, for the full model, random "
-          "numbers x ns per number. Gather-aware: the minimal kernel's bound with each far tie "
-          f"({far} per person at "
-          f"{', '.join(_size(r['n']) for r in mins)}) charged one random gather "
-          f"({_f(mins[0]['gather_ns'] if mins else None)} ns) instead of 4 streamed bytes. "
+          "numbers x ns per number. " + gather_note +
           "Peak memory: VmHWM of the benchmark's own process (society generation included; for the minimal "
           "kernel, `steps:` is what the arrays its steps touch take). The minimal kernel's degree is its live ties per person (credsim's generator, requested 10).", ""]
+    if any(r.get("diagnostics") for r in mins):
+        L += ["**Where the minimal kernel's time goes** (ms per step, medians; the diagnostics are half-kernels, "
+              "not the model: `rows_only` is the per-person loop over the slots without the gathers, `gathers_only` "
+              "the gathers in one flat prefetched pass without per-person rows)", "",
+              "| persons | bandwidth bound | gather-aware bound | rows_only | gathers_only | plain | prefetch |",
+              "|---|---|---|---|---|---|---|"]
+        for r in mins:
+            d, k = r.get("diagnostics") or {}, r["kernels"]
+
+            def ms(x):
+                return _f(x and x["step_s"]["median"] * 1e3, "{:.1f}")
+            L.append(f"| {_size(r['n'])} | {r['bound_s'] * 1e3:.1f} | {r['gather_bound_s'] * 1e3:.1f} | "
+                     f"{ms(d.get('rows_only'))} | {ms(d.get('gathers_only'))} | {ms(k.get('plain'))} | "
+                     f"{ms(k.get('prefetch'))} |")
+        L.append("")
     for r in out.get("seed") or []:
         if "phases" not in r:
             continue
@@ -423,7 +439,8 @@ def markdown(out: dict) -> str:
               f"Society generation {r['society_s']:.1f} s, rest of init {r['init_rest_s']:.1f} s; {r['steps']} steps in "
               f"{r['steps_s']:.1f} s (median step {r['step_s']['median'] * 1e3:.0f} ms, first {r['first_step_s'] * 1e3:.0f} ms)"
               + (f"; 120 steps **extrapolated**: {est:.0f} s ({est / 60:.1f} min, {r['n'] * 120 / est / 1e6:.2f} M agent-steps/s)"
-                 if est else "") + f"; peak memory {_gib(r['peak_rss_bytes'])}.", "",
+                 if est else "") + f"; peak memory {_gib(r['peak_rss_bytes'])} (during the steps: "
+              f"{_gib(r.get('peak_rss_steps_bytes'))}; resident after init: {_gib(r.get('rss_after_init_bytes'))}).", "",
               "| phase | ms/step | share | MB moved (min) | random numbers / person | bound ms | ratio | over bound, ms |",
               "|---|---|---|---|---|---|---|---|"]
         tot = sum(x["s_per_step"] for x in r["phases"])
