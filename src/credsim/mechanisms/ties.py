@@ -10,7 +10,9 @@ a cut tie goes from both ends.  The draws are made at the end that bears the cos
 (see `_cuts_against`), so their number scales with the cuts, not with the ties.
 Family ties are never cut.  A person with fewer friend ties than it started with proposes a
 tie with probability form_rate a month: to a friend of a friend with probability `triadic`,
-else to a random resident of its region.  The candidate refuses with probability
+else to someone from where its friend ties come from (drawn like a friend stub when the
+network is built: nearby in its region with probability `locality`, else in one of its
+community's partner communities).  The candidate refuses with probability
 refusal * cost_proposer ("the man who could not get a date"); the proposer avoids a
 candidate with probability refusal * cost_candidate; a candidate at or above its own initial
 friend count declines, so nobody has more friend ties than it started with.
@@ -22,6 +24,7 @@ import numba as nb
 import numpy as np
 
 from ..randomness import agent_seed, step_key, uniform
+from ..society.network import stub_target
 
 
 def tie_cost(sim) -> np.ndarray:
@@ -139,7 +142,8 @@ def _proposers(key, friend_degree, target, form_rate, out):
 
 
 @nb.njit(cache=True)
-def _form(key, indptr, nbr, family, target, proposers, region_start, region, cost, triadic, refusal):
+def _form(key, indptr, nbr, family, target, proposers, region_start, region, cost, triadic, refusal,
+          partner_key, window, locality, partners):
     formed = 0
     refused = 0
     for i in proposers:
@@ -153,10 +157,10 @@ def _form(key, indptr, nbr, family, target, proposers, region_start, region, cos
             j = nbr[indptr[f] + int(uniform(s, 2) * df)]
             if j < 0:
                 continue
-        else:
+        else:  # someone met where i's friend ties come from (`stub_target`)
             lo = region_start[region[i]]
-            hi = region_start[region[i] + 1]
-            j = lo + int(uniform(s, 1) * (hi - lo))
+            j = stub_target(partner_key, i, lo, region_start[region[i] + 1] - lo, len(target), window,
+                            locality, partners, uniform(s, 5), uniform(s, 1), uniform(s, 6))
         if j == i or _friends(indptr, nbr, family, i) >= target[i]:
             continue
         if _tied(indptr, nbr, i, j) or _friends(indptr, nbr, family, j) >= target[j]:
@@ -182,7 +186,7 @@ def step(sim, ctx) -> None:
     T = sim.sc.ties
     if not T.enabled:
         return
-    g, st = sim.society.graph, sim.state
+    g, st, net = sim.society.graph, sim.state, sim.sc.network
     rng = sim.rng["ties"]
     cost = tie_cost(sim)
     if T.cut_rate > 0 and cost.any():
@@ -201,6 +205,7 @@ def step(sim, ctx) -> None:
         proposers = np.flatnonzero(mask)
         formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.target_friends, proposers,
                                 sim.society.regions.start, sim.society.persons.region, cost,
-                                np.float32(T.triadic), np.float32(T.refusal))
+                                np.float32(T.triadic), np.float32(T.refusal), g.partner_key,
+                                net.window, net.locality, net.partners)
         ctx.add("ties_formed", formed)
         ctx.add("tie_refusals", refused)

@@ -70,6 +70,7 @@ class NetworkSection(Section):
     mean_degree: Annotated[float, Field(ge=2.0, le=200.0)] = 10.0
     locality: Prob = 0.9
     window: Annotated[int, Field(ge=2, le=100_000)] = 60
+    partners: Annotated[int, Field(ge=1, le=1_000)] = 4
     slack: Annotated[int, Field(ge=0, le=64)] = 4
 
 

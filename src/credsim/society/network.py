@@ -7,8 +7,14 @@ the arrays never move during a run.  Family ties are never cut.
 
 Friend ties are drawn mostly inside a window of nearby indices of the same region (persons
 are laid out region by region, household by household), which clusters them the way a small
-world does and keeps every tie read local in memory; a share `1 - locality` of ties goes to
-anyone in the population (long-range ties).
+world does and keeps every tie read local in memory; a share `1 - locality` of ties are
+long-range.  Long-range ties come in bundles, as they do between real communities (a migrant's
+home village, a workplace across town): the population is cut into communities of
+`2 * window` consecutive persons, each community is paired with `partners` communities drawn
+at random from the whole population, and a long-range tie goes to a random member of one of
+its community's partners.  The network stays a small world (every community is a few random
+shortcuts from any other), and reading a community's long-range ties touches a few contiguous
+runs of memory instead of one random place per tie.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ class Graph:
     nbr: np.ndarray      # int32 (slots): neighbour or -1
     family: np.ndarray   # bool (slots): family tie (never cut)
     target_friends: np.ndarray  # int16 (N): friend ties the person wants (its initial count)
+    partner_key: np.uint64 = np.uint64(0)  # the key that pairs communities (`stub_target`)
 
     @property
     def n(self) -> int:
@@ -84,10 +91,39 @@ def _friend_stubs(key, half, stubs):
         stubs[i] = max(whole + extra, 1)
 
 
+BUNDLE_SPREAD = 8  # a long-range tie lands at most this many places from i's own position
+
+
+@nb.njit(inline="always")
+def stub_target(partner_key, i, lo, size, n, window, locality, partners, u1, u2, u3):
+    """Where a friend stub of i lands, given three uniforms.
+
+    Local (u1 < locality): a person at most `window` places away in i's region (lo, size),
+    wrapping inside it.  Long-range: partner number floor(u3 * partners) of i's community c
+    (communities are runs of 2 * window persons; partner k of c is community
+    floor(uniform(agent_seed(partner_key, c), k) * communities)), at i's own position in c
+    moved by off = floor(u2 * (2 * BUNDLE_SPREAD + 1)) - BUNDLE_SPREAD, wrapping inside the
+    partner: the long-range ties of neighbouring persons land on neighbouring persons, so a
+    pass over the persons in order reads the partners in order too.
+    """
+    if u1 < locality:
+        off = 1 + int(u2 * window)
+        if u3 < 0.5:
+            off = -off
+        return lo + (i - lo + off) % size
+    width = 2 * window
+    communities = (n + width - 1) // width
+    k = min(int(u3 * partners), partners - 1)
+    p = min(int(uniform(agent_seed(partner_key, i // width), k) * communities), communities - 1)
+    start = p * width
+    members = min(width, n - start)
+    off = min(int(u2 * (2 * BUNDLE_SPREAD + 1)), 2 * BUNDLE_SPREAD) - BUNDLE_SPREAD
+    return start + (i - (i // width) * width + off) % members
+
+
 @nb.njit(parallel=True, cache=True)
-def _friend_edges(key, first, region, region_start, window, locality, keys):
-    """Stub t of person i: with probability `locality` a person at most `window` places away
-    in the same region (wrapping inside it), else anyone; self-ties become sentinels."""
+def _friend_edges(key, partner_key, first, region, region_start, window, locality, partners, keys):
+    """Stub t of person i goes where `stub_target` puts it; self-ties become sentinels."""
     n = len(region)
     for i0 in nb.prange(n):
         i = np.int64(i0)
@@ -95,14 +131,8 @@ def _friend_edges(key, first, region, region_start, window, locality, keys):
         lo = region_start[region[i]]
         size = region_start[region[i] + 1] - lo
         for t in range(first[i + 1] - first[i]):
-            u_local, u_where, u_sign = uniform(s, 3 * t + 1), uniform(s, 3 * t + 2), uniform(s, 3 * t + 3)
-            if u_local < locality:
-                off = 1 + int(u_where * window)
-                if u_sign < 0.5:
-                    off = -off
-                j = lo + (i - lo + off) % size
-            else:
-                j = min(int(u_where * n), n - 1)
+            j = stub_target(partner_key, i, lo, size, n, window, locality, partners,
+                            uniform(s, 3 * t + 1), uniform(s, 3 * t + 2), uniform(s, 3 * t + 3))
             keys[first[i] + t] = _SENTINEL if j == i else _edge_key(i, j, 1)
 
 
@@ -157,8 +187,10 @@ def build_network(net: NetworkSection, persons: Persons, regions: Regions,
     del stubs
     keys = np.empty(n_family + int(first[-1]), np.uint64)
     _family_edges(persons.household, keys[:n_family])
-    _friend_edges(step_key(rng), first, persons.region, regions.start, net.window, net.locality,
-                  keys[n_family:])
+    stub_key = step_key(rng)
+    partner_key = step_key(rng)
+    _friend_edges(stub_key, partner_key, first, persons.region, regions.start, net.window,
+                  net.locality, net.partners, keys[n_family:])
     del first
     keys.sort()
     degree = np.zeros(n, np.int64)
@@ -173,7 +205,8 @@ def build_network(net: NetworkSection, persons: Persons, regions: Regions,
     _fill(keys, m, indptr, nbr, family)
     del keys
     friends = _friend_counts(indptr, nbr, family)
-    return Graph(indptr=indptr, nbr=nbr, family=family, target_friends=friends)
+    return Graph(indptr=indptr, nbr=nbr, family=family, target_friends=friends,
+                 partner_key=partner_key)
 
 
 @nb.njit(parallel=True, cache=True)
