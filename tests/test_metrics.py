@@ -7,6 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import credsim
+from credsim.engine.simulation import Simulation
 from credsim.metrics import assortativity, gini, quantiles
 
 QS = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -31,12 +33,43 @@ def test_gini_bounds_and_known_values():
     assert gini(np.zeros(5)) == 0.0
 
 
+def _assortativity(score, tie_mean, degree):
+    d, s = degree.astype(np.float64), score.astype(np.float64)
+    return assortativity((d * s).sum(), (d * s * s).sum(), (d * s * tie_mean).sum(), d.sum())
+
+
 def test_assortativity_of_a_perfectly_sorted_and_a_crossed_pair_graph():
     # two ties: (0,1) and (2,3); scores equal within ties -> +1; opposite -> -1
     degree = np.ones(4)
     same = np.array([1.0, 1.0, 5.0, 5.0])
-    assert abs(assortativity(same, same, degree) - 1.0) < 1e-12
+    assert abs(_assortativity(same, same, degree) - 1.0) < 1e-12
     score = np.array([1.0, 5.0, 1.0, 5.0])
     tie_mean = np.array([5.0, 1.0, 5.0, 1.0])
-    assert abs(assortativity(score, tie_mean, degree) + 1.0) < 1e-12
-    assert assortativity(np.full(4, 3.0), np.full(4, 3.0), degree) == 0.0
+    assert abs(_assortativity(score, tie_mean, degree) + 1.0) < 1e-12
+    assert _assortativity(np.full(4, 3.0), np.full(4, 3.0), degree) == 0.0
+
+
+def test_step_row_matches_numpy():
+    """The one-pass metrics kernel against plain NumPy on the same state (seed, 3,000 persons,
+    a year: scores, lists, actions and degrees all vary)."""
+    sc = credsim.load_scenario("seed", overrides={"population.agents": 3000, "run.steps": 13})
+    sim = Simulation(sc)
+    for _ in range(12):
+        sim.step()
+    row = sim.step()
+    st, v, ctx = sim.state, sim.view, sim.last_ctx
+    n = len(st.score)
+    assert np.isclose(row["score_mean"], st.score.astype(np.float64).mean(), rtol=1e-12)
+    assert np.isclose(row["perceived_risk_mean"], st.risk.astype(np.float64).mean(), rtol=1e-12)
+    assert np.isclose(row["income_mean"], st.income.astype(np.float64).mean(), rtol=1e-12)
+    assert np.isclose(row["score_assortativity"], _assortativity(st.score, v.tie_mean, v.degree), atol=1e-9)
+    assert row["blacklist_share"] == np.count_nonzero(st.black) / n > 0
+    assert row["mean_degree"] == v.degree.sum() / n
+    black = st.black
+    assert row["listed_friend_degree"] == v.friend_degree[black].mean()
+    assert row["listed_isolated_share"] == np.count_nonzero(black & (v.friend_degree == 0)) / black.sum()
+    assert row["late_bill_rate"] == np.count_nonzero(ctx.acted & 1) / n > 0
+    assert row["dissent_private_share"] == np.count_nonzero(ctx.dissent_private) / n
+    shares = np.bincount(st.grade, minlength=len(sc.scoring.grades)) / n
+    assert [row[f"grade_{g.name}_share"] for g in sc.scoring.grades] == list(shares)
+    assert len({round(x, 6) for x in shares}) > 2

@@ -83,61 +83,121 @@ def _share(num, den) -> float:
     return float(num) / float(den) if den else 0.0
 
 
-def assortativity(score: np.ndarray, tie_mean: np.ndarray, degree: np.ndarray) -> float:
-    """Pearson correlation of scores across the two ends of every tie (0 if scores do not vary)."""
-    d = degree.astype(np.float64)
-    total = d.sum()
+CHUNK = 1 << 16  # persons per partial sum: sums do not depend on the number of threads
+
+# float sums of `_person_sums`
+F_SCORE, F_INTERNAL, F_SALIENCE, F_RISK, F_HARDSHIP, F_INCOME, F_DS, F_DSS, F_DST = range(9)
+# integer counts; then 16 acted bits, 16 seen bits and the grades
+(I_BLACK, I_RED, I_PRIVATE, I_DEFAULT, I_EMPLOYED, I_ISOLATED, I_LISTED_FRIENDS, I_DEGREE,
+ I_FRIENDS) = range(9)
+I_ACTED, I_SEEN, I_GRADES = 9, 25, 41
+
+
+@nb.njit(parallel=True, cache=True)
+def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen, private,
+                 default_out, employer, internalization, salience, risk, hardship, income, grade,
+                 fsum, isum):
+    """One pass over the persons: fsum[c], isum[c] hold chunk c's sums (CHUNK persons each)."""
+    n = len(score)
+    for c in nb.prange(fsum.shape[0]):
+        f = np.zeros(fsum.shape[1])
+        k = np.zeros(isum.shape[1], np.int64)
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            s = np.float64(score[i])
+            d = np.float64(degree[i])
+            f[F_SCORE] += s
+            f[F_INTERNAL] += internalization[i]
+            f[F_SALIENCE] += salience[i]
+            for r in range(risk.shape[0]):
+                f[F_RISK] += risk[r, i]
+            f[F_HARDSHIP] += hardship[i]
+            f[F_INCOME] += income[i]
+            f[F_DS] += d * s
+            f[F_DSS] += d * s * s
+            f[F_DST] += d * s * np.float64(tie_mean[i])
+            k[I_RED] += red[i]
+            k[I_PRIVATE] += private[i]
+            k[I_DEFAULT] += default_out[i]
+            k[I_EMPLOYED] += employer[i] >= 0
+            k[I_DEGREE] += degree[i]
+            k[I_FRIENDS] += friend_degree[i]
+            if black[i]:
+                k[I_BLACK] += 1
+                k[I_ISOLATED] += friend_degree[i] == 0
+                k[I_LISTED_FRIENDS] += friend_degree[i]
+            a, o = acted[i], seen[i]
+            for b in range(16):
+                k[I_ACTED + b] += (a >> b) & 1
+                k[I_SEEN + b] += (o >> b) & 1
+            k[I_GRADES + grade[i]] += 1
+        fsum[c] = f
+        isum[c] = k
+
+
+def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over the persons (float64) and counts (int64), the same whatever the thread count."""
+    n = len(st.score)
+    chunks = max((n + CHUNK - 1) // CHUNK, 1)
+    fsum = np.empty((chunks, 9))
+    isum = np.empty((chunks, I_GRADES + n_grades), np.int64)
+    _person_sums(st.score, view.tie_mean, view.degree, view.friend_degree, st.black, st.red,
+                 ctx.acted, ctx.seen, ctx.dissent_private, st.default_out, st.employer,
+                 st.internalization, st.salience, st.risk, st.hardship, st.income, st.grade,
+                 fsum, isum)
+    return fsum.sum(axis=0), isum.sum(axis=0)
+
+
+def assortativity(ds: float, dss: float, dst: float, total: float) -> float:
+    """Pearson correlation of scores across the two ends of every tie (0 if scores do not vary),
+    from the degree-weighted sums of s, s^2 and s * (mean score of the ties)."""
     if total == 0:
         return 0.0
-    s = score.astype(np.float64)
-    mu = (d * s).sum() / total
-    var = (d * s * s).sum() / total - mu * mu
+    mu = ds / total
+    var = dss / total - mu * mu
     if var <= 1e-9 * max(1.0, mu * mu):
         return 0.0
-    cov = (s * tie_mean.astype(np.float64) * d).sum() / total - mu * mu
+    cov = dst / total - mu * mu
     return float(np.clip(cov / var, -1.0, 1.0))
 
 
 def step_row(sim, ctx, view) -> dict:
     st, sc = sim.state, sim.sc
-    p, regions = sim.society.persons, sim.society.regions
-    n = p.count
-    employed = st.employer >= 0
+    regions = sim.society.regions
+    n = len(st.score)
+    grades = sc.scoring.grades
+    f, k = person_sums(st, ctx, view, len(grades))
     row: dict = {"step": ctx.t, "year": ctx.t / 12.0}
     q = quantiles(st.score, (0.05, 0.25, 0.5, 0.75, 0.95))
-    row.update(score_mean=float(st.score.mean(dtype=np.float64)), score_p05=float(q[0]),
-               score_p25=float(q[1]), score_median=float(q[2]), score_p75=float(q[3]),
-               score_p95=float(q[4]))
-    grade_counts = np.bincount(st.grade, minlength=len(sc.scoring.grades))
-    for g, k in zip(sc.scoring.grades, grade_counts):
-        row[f"grade_{g.name}_share"] = _share(k, n)
-    row["blacklist_share"] = _share(np.count_nonzero(st.black), n)
-    row["redlist_share"] = _share(np.count_nonzero(st.red), n)
+    row.update(score_mean=f[F_SCORE] / n, score_p05=float(q[0]), score_p25=float(q[1]),
+               score_median=float(q[2]), score_p75=float(q[3]), score_p95=float(q[4]))
+    for g, count in zip(grades, k[I_GRADES:]):
+        row[f"grade_{g.name}_share"] = _share(count, n)
+    n_black = int(k[I_BLACK])
+    row["blacklist_share"] = _share(n_black, n)
+    row["redlist_share"] = _share(k[I_RED], n)
     for ev in PERSON_BAD + PERSON_GOOD:
         den = ctx.counts.get("employed_start", 0) if ev == "poor_work" else n
-        bit = np.uint16(1 << ACTION_BITS[ev])
-        row[f"{ev}_rate"] = _share(np.count_nonzero(ctx.acted & bit), den)
-        row[f"{ev}_observed_rate"] = _share(np.count_nonzero(ctx.seen & bit), den)
-    row["dissent_private_share"] = _share(np.count_nonzero(ctx.dissent_private), n)
+        bit = ACTION_BITS[ev]
+        row[f"{ev}_rate"] = _share(k[I_ACTED + bit], den)
+        row[f"{ev}_observed_rate"] = _share(k[I_SEEN + bit], den)
+    row["dissent_private_share"] = _share(k[I_PRIVATE], n)
     row["dissent_expressed_share"] = row["dissent_rate"]
     row["falsification_gap"] = row["dissent_private_share"] - row["dissent_expressed_share"]
-    row["default_outstanding_share"] = _share(np.count_nonzero(st.default_out), n)
+    row["default_outstanding_share"] = _share(k[I_DEFAULT], n)
     for key in COUNT_COLUMNS:
         row[key] = int(ctx.counts.get(key, 0))
-    black = st.black
-    n_black = np.count_nonzero(black)
     row["innocent_listed_share"] = _share(row["innocents_listed"], n_black)
-    row["mean_degree"] = float(view.degree.mean(dtype=np.float64))
-    row["mean_friend_degree"] = float(view.friend_degree.mean(dtype=np.float64))
-    row["listed_isolated_share"] = _share(np.count_nonzero(black & (view.friend_degree == 0)), n_black)
-    row["listed_friend_degree"] = float(view.friend_degree[black].mean()) if n_black else 0.0
-    row["score_assortativity"] = assortativity(st.score, view.tie_mean, view.degree)
-    row["internalization_mean"] = float(st.internalization.mean(dtype=np.float64))
-    row["salience_mean"] = float(st.salience.mean(dtype=np.float64))
-    row["perceived_risk_mean"] = float(st.risk.mean(dtype=np.float64))
-    row["hardship_mean"] = float(st.hardship.mean(dtype=np.float64))
-    row["unemployment_rate"] = 1.0 - _share(np.count_nonzero(employed), n)
-    row["income_mean"] = float(st.income.mean(dtype=np.float64))
+    row["mean_degree"] = _share(k[I_DEGREE], n)
+    row["mean_friend_degree"] = _share(k[I_FRIENDS], n)
+    row["listed_isolated_share"] = _share(k[I_ISOLATED], n_black)
+    row["listed_friend_degree"] = _share(k[I_LISTED_FRIENDS], n_black)
+    row["score_assortativity"] = assortativity(f[F_DS], f[F_DSS], f[F_DST], float(k[I_DEGREE]))
+    row["internalization_mean"] = f[F_INTERNAL] / n
+    row["salience_mean"] = f[F_SALIENCE] / n
+    row["perceived_risk_mean"] = f[F_RISK] / st.risk.size
+    row["hardship_mean"] = f[F_HARDSHIP] / n
+    row["unemployment_rate"] = 1.0 - _share(k[I_EMPLOYED], n)
+    row["income_mean"] = f[F_INCOME] / n
     size = regions.size.astype(np.float64)
     for ch in CHANNELS:
         row[f"coverage_{ch}"] = float((ctx.coverage[ch] * size).sum() / size.sum())
@@ -146,7 +206,7 @@ def step_row(sim, ctx, view) -> dict:
     m = len(st.c_score)
     row["company_blacklist_share"] = _share(np.count_nonzero(st.c_black), m)
     row["company_score_mean"] = float(st.c_score.mean(dtype=np.float64))
-    return row
+    return {key: float(v) if isinstance(v, np.floating) else v for key, v in row.items()}
 
 
 def gini(x: np.ndarray) -> float:
