@@ -18,6 +18,7 @@ Naming (publication) changes nothing here: it decides who can *see* the list (co
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from ..engine.state import BY_ASSOCIATION, BY_FALSE, BY_JOINT, BY_RULE, BY_SCORE, NOT_LISTED
@@ -33,6 +34,10 @@ def _listing_hits(sim, ctx, subject: str, n: int) -> tuple[np.ndarray, np.ndarra
     return true_hit, false_hit
 
 
+CHUNK = 1 << 16  # persons per partial count (counts do not depend on the number of threads)
+TRUE_HIT, FALSE_HIT = 1, 2
+
+
 def step(sim, ctx) -> None:
     L, st = sim.sc.lists, sim.state
     if L.blacklist:
@@ -40,18 +45,39 @@ def step(sim, ctx) -> None:
         _companies(sim, ctx)
     else:
         _release_all(sim, ctx)
-    if L.redlist and sim.sc.scoring.enabled:
-        st.red[:] = ~st.black & (st.score >= L.red_threshold)
-    else:
-        st.red[:] = False
-    ctx.add("innocents_listed", np.count_nonzero(st.black & (st.list_cause == BY_FALSE)))
-    ctx.add("listed_by_association", np.count_nonzero(st.black & (st.list_cause == BY_ASSOCIATION)))
+    red_on = L.redlist and sim.sc.scoring.enabled
+    counts = np.zeros((_chunks(len(st.score)), 2), np.int64)
+    _red_and_counts(st.black, st.list_cause, st.score, red_on, np.float32(L.red_threshold), st.red, counts)
+    innocents, association = counts.sum(axis=0)
+    ctx.add("innocents_listed", int(innocents))
+    ctx.add("listed_by_association", int(association))
+
+
+def _chunks(n: int) -> int:
+    return max((n + CHUNK - 1) // CHUNK, 1)
+
+
+@nb.njit(parallel=True, cache=True)
+def _red_and_counts(black, cause, score, red_on, red_threshold, red, counts):
+    """Red list: not blacklisted and score >= red_threshold; counts[c]: chunk c's listed
+    innocents (cause BY_FALSE) and persons listed by association."""
+    n = len(black)
+    for c in nb.prange(counts.shape[0]):
+        innocents = 0
+        association = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            red[i] = red_on and not black[i] and score[i] >= red_threshold
+            if black[i]:
+                innocents += cause[i] == BY_FALSE
+                association += cause[i] == BY_ASSOCIATION
+        counts[c, 0] = innocents
+        counts[c, 1] = association
 
 
 def _end_spells(st, leaving: np.ndarray, completed: bool = True) -> None:
-    """End the spells of `leaving`; `completed` spells count in the recovery times."""
+    """End the spells of `leaving` this month; `completed` spells count in the recovery times."""
     if completed:
-        months = st.months_listed[leaving]
+        months = st.months_listed[leaving] + 1  # this month counts
         st.spell_hist += np.bincount(np.minimum(months, len(st.spell_hist) - 1), minlength=len(st.spell_hist))
     st.black[leaving] = False
     st.list_cause[leaving] = NOT_LISTED
@@ -67,28 +93,60 @@ def _release_all(sim, ctx) -> None:
     st.c_months_listed[:] = 0
 
 
+@nb.njit(parallel=True, cache=True)
+def _exits_and_entries(black, months, cause, score, personal, false_points, default_out, hits, scored,
+                       threshold, exit_threshold, min_term, punished, spells, counts):
+    """Exit, then entry, person by person (see the module docstring); spells[c], counts[c]:
+    chunk c's completed spells by months and its (exits, entries)."""
+    n = len(black)
+    last = spells.shape[1] - 1
+    for c in nb.prange(counts.shape[0]):
+        exits = 0
+        entries = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            hit = hits[i]
+            if black[i]:
+                months[i] += 1
+                recovered = not scored or score[i] >= exit_threshold
+                if months[i] >= min_term and recovered and not default_out[i] and hit == 0:
+                    spells[c, min(months[i], last)] += 1
+                    black[i] = False
+                    cause[i] = NOT_LISTED
+                    months[i] = 0
+                    exits += 1
+            if not black[i] and (hit != 0 or (scored and score[i] < threshold)):
+                if hit & TRUE_HIT:
+                    cause[i] = BY_RULE
+                elif hit & FALSE_HIT or score[i] - false_points[i] >= threshold:
+                    cause[i] = BY_FALSE
+                elif personal[i] - false_points[i] >= threshold:
+                    cause[i] = BY_ASSOCIATION
+                else:
+                    cause[i] = BY_SCORE
+                black[i] = True
+                punished[i] = True
+                entries += 1
+        counts[c, 0] = exits
+        counts[c, 1] = entries
+
+
 def _persons(sim, ctx) -> None:
     L, st, scored = sim.sc.lists, sim.state, sim.sc.scoring.enabled
     n = len(st.score)
-    st.months_listed[st.black] += 1
     true_hit, false_hit = _listing_hits(sim, ctx, "person", n)
+    hits = true_hit.view(np.uint8) * np.uint8(TRUE_HIT) | false_hit.view(np.uint8) * np.uint8(FALSE_HIT)
     if L.appeals:
         _appeals(sim, ctx)
-    low = st.score < L.black_threshold if scored else np.zeros(n, bool)
-    recovered = st.score >= L.exit_threshold if scored else np.ones(n, bool)
-    leaving = st.black & (st.months_listed >= L.min_term) & recovered & ~st.default_out & ~true_hit & ~false_hit
-    ctx.add("blacklist_outflow", np.count_nonzero(leaving))
-    _end_spells(st, leaving)
-    entering = ~st.black & (true_hit | false_hit | low)
-    thr = L.black_threshold
-    new = np.flatnonzero(entering)  # few: the causes are worked out for them alone
-    fp = st.false_points[new]
-    by_score = np.where(st.score[new] - fp >= thr, BY_FALSE,
-                        np.where(st.personal[new] - fp >= thr, BY_ASSOCIATION, BY_SCORE))
-    st.list_cause[new] = np.where(true_hit[new], BY_RULE, np.where(false_hit[new], BY_FALSE, by_score))
-    st.black |= entering
-    ctx.add("blacklist_inflow", np.count_nonzero(entering))
-    ctx.punished |= entering
+    chunks = _chunks(n)
+    spells = np.zeros((chunks, len(st.spell_hist)), np.int64)
+    counts = np.zeros((chunks, 2), np.int64)
+    _exits_and_entries(st.black, st.months_listed, st.list_cause, st.score, st.personal, st.false_points,
+                       st.default_out, hits, scored, np.float32(L.black_threshold),
+                       np.float32(L.exit_threshold), L.min_term, ctx.punished, spells, counts)
+    st.spell_hist += spells.sum(axis=0)
+    exits, entries = counts.sum(axis=0)
+    ctx.add("blacklist_outflow", int(exits))
+    ctx.add("blacklist_inflow", int(entries))
 
 
 def _appeals(sim, ctx) -> None:
