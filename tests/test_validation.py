@@ -17,6 +17,29 @@ def test_burstiness_tells_a_burst_from_a_steady_rise():
     assert burstiness(burst)["jump_share"] == 1.0 and burstiness(burst)["half_at"] == 60
 
 
+def test_peaks_counts_rises_that_fall_back():
+    from credsim.validation.epstein import peaks
+
+    assert peaks(np.linspace(0, 1, 100)) == 1                       # one rise, still high
+    assert peaks(np.tile([0.0, 1.0, 0.0], 4)) == 4
+    assert peaks(np.r_[0, 1, 0.9, 1, 0.95, 0.2]) == 1               # wobbles under 1/4 of the range
+    assert peaks(np.zeros(10)) == 0
+
+
+def test_epstein_bursts_once_or_repeatedly():
+    """Target 8 at 1,500 persons (about 1 s): the cascade alone gives one outbreak; with fear that
+    fades (salience) and legitimacy falling monthly, a stronger cascade gives repeated bursts."""
+    from credsim.validation.epstein import FADING_FEAR, pattern
+
+    _, x, once = pattern(0.25, 1.0, agents=1500, steps=144, every=1)
+    assert once["peaks"] == 1 and once["jump_share"] > 0.5 and x.max() > 0.9
+    _, x, again = pattern(0.4, 1.0, agents=1500, steps=144, every=1, overrides=FADING_FEAR)
+    assert again["peaks"] >= 5 and x.max() < 0.9
+    _, _, smooth = pattern(0.25, 1.0, agents=1500, steps=144, every=1,
+                           overrides={**FADING_FEAR, "behaviour.cascade_weight": 0.0})
+    assert smooth["jump_share"] < 0.3
+
+
 def test_epstein_scenario_lowers_legitimacy_every_year():
     sc = load_scenario(scenario(0.25, 1.0, steps=48))
     assert [e.step for e in sc.timeline] == [12, 24, 36]

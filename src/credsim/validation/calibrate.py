@@ -187,14 +187,17 @@ def read_targets(path, **settings) -> Spec:
     return Spec(params, tuple(targets), fixed=tuple(data.get("fixed", {}).items()), **s)
 
 
-def simulate(scenario, spec: Spec, values: dict, seeds=None) -> np.ndarray:
-    """Statistics (replication x target) of runs of `scenario` with `values` set."""
+def simulate(scenario, spec: Spec, values: dict, seeds=None, keep: list | None = None) -> np.ndarray:
+    """Statistics (replication x target) of runs of `scenario` with `values` set (each run's time
+    series appended to `keep` when given)."""
     seeds = seeds or range(1, spec.replications + 1)
     out = []
     for seed in seeds:
         ts = api.run(scenario, agents=spec.agents, steps=spec.steps, seed=seed,
                      **dict(spec.fixed), **values).timeseries
         ts.attrs["agents"] = spec.agents
+        if keep is not None:
+            keep.append(ts)
         out.append([STATISTICS[t.statistic](ts) for t in spec.targets])
     return np.array(out, dtype=float)
 
