@@ -53,7 +53,9 @@ def court_section(docs: Path, agents: int, replications: int) -> list[str]:
     lines = [f"Runs of `{FITTED}` (its values are the fit) at {agents:,} persons, {spec.steps} months "
              f"(October 2013 to April 2019), {replications} seeds; interval: 95 % over seeds. "
              f"The {replications} runs took {took:.0f} s on one thread of this page's machine "
-             f"({took / replications:.1f} s a run, the society's generation included).", "",
+             f"({took / replications:.1f} s a run, the society's generation included). Shares are "
+             f"per person of the model; a person stands for {ADULTS / agents:,.0f} of China's 1.1 bn adults "
+             f"(1.4 bn people).", "",
              "| # | target | public figure | accepted | simulated | 95 % interval | at 1.1 bn adults | | source |",
              "|---|---|---|---|---|---|---|---|---|"]
     for k, r in table.iterrows():
@@ -108,9 +110,9 @@ EPSTEIN_RUNS = (
 )
 
 
-def _kind(b: dict) -> str:
+def _kind(b: dict, every: int) -> str:
     if b["peaks"] >= 3:
-        return "repeated bursts"
+        return "bursts at the steps (forced)" if every > 1 else "repeated bursts"
     return "burst" if b["jump_share"] >= 0.4 else "smooth rise"
 
 
@@ -124,7 +126,7 @@ def epstein_section(docs: Path) -> list[str]:
         ax = axes[0, 0] if k < 4 else axes[0, 1]
         ax.plot(x, label=f"{label}, cascade {cw}", lw=1)
         lines.append(f"| {label} | {cw} | {b['jump_share']:.2f} | {b['big_rises']} | {b['peaks']} "
-                     f"| {b['half_at']} | {_kind(b)} |")
+                     f"| {b['half_at']} | {_kind(b, every)} |")
         if k in (0, 4):
             ax.plot(legit, color="black", ls=":", label="legitimacy (yearly steps)")
     for ax in axes[0]:
