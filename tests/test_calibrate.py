@@ -37,22 +37,51 @@ value = 0.27
 
 def series(months=24):
     t = np.arange(months)
-    return pd.DataFrame({
+    ts = pd.DataFrame({
         "blacklist_share": 0.001 * t / 12, "blacklist_inflow": np.full(months, 10),
         "blacklist_outflow": np.full(months, 7), "company_blacklist_inflow": np.full(months, 2),
         "company_blacklist_outflow": np.full(months, 4), "trips_refused_flight": np.full(months, 3),
         "trips_refused_rail": np.full(months, 1)})
+    ts.attrs["agents"] = 1000
+    return ts
 
 
 def test_statistics_of_a_known_series():
     ts = series()
     s = {k: f(ts) for k, f in cal.STATISTICS.items()}
     assert s["stock_growth"] == pytest.approx(0.1)
+    assert s["listed_growth"] == pytest.approx(12.0)    # 120 entries a year of 1,000 persons
+    assert s["listed_total"] == pytest.approx(24.0)     # 24 months (to step 62 when longer)
     assert s["person_entry_share"] == pytest.approx(10 / 12)
     assert s["flow_balance"] == pytest.approx(11 / 12)
     assert s["company_exits_per_entry"] == pytest.approx(2.0)
     assert s["person_exits_per_entry"] == s["complied_share"] == pytest.approx(0.7)
     assert s["flight_rail_ratio"] == pytest.approx(3.0)
+    long = series(66)
+    long.loc[60:, "blacklist_outflow"] = 100   # after September 2018 (step 59): not counted
+    assert cal.complied_share(long) == pytest.approx(0.7)
+    assert cal.listed_total(long) == pytest.approx(63 * 10 / 10)
+
+
+def test_timeline_values_are_fitted_and_written(tmp_path):
+    """A parameter `timeline.N.set.KEY` sets entry N's value; the fitted scenario repeats the entry."""
+    from credsim.scenario.load import timeline_scenarios
+
+    spec = cal.Spec(parameters=(cal.Parameter("timeline.1.set.behaviour.fulfil_base", -9, -5),), targets=())
+    sc = load_scenario("court-blacklist")
+    assert cal._get(sc, "timeline.1.set.behaviour.fulfil_base") == sc.timeline[1].set["behaviour.fulfil_base"]
+    text = cal.fitted_toml("court-blacklist", {"timeline.1.set.behaviour.fulfil_base": -6.5},
+                           pd.DataFrame(columns=["statistic"]), spec)
+    out = tmp_path / "fit.toml"
+    out.write_text(text)
+    stages = timeline_scenarios(load_scenario(str(out)))
+    late = [s for step, s, _ in stages if step == sc.timeline[1].step][-1]
+    assert late.behaviour.fulfil_base == -6.5
+    assert late.behaviour.company_fulfil_base == sc.timeline[1].set["behaviour.company_fulfil_base"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[parameters]]\nkey = "timeline.0.at"\nlo = 1\nhi = 2\n')
+    with pytest.raises(ValueError, match="timeline.N.set"):
+        cal.read_targets(bad)
 
 
 def test_targets_file_and_fitted_scenario(tmp_path):

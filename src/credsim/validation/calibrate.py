@@ -15,6 +15,10 @@ A targets file (TOML):
     key = "behaviour.court_default_base"
     lo = -9.0
     hi = -5.0
+    [[parameters]]              # a value set by the scenario's timeline entry 0 (by index)
+    key = "timeline.0.set.behaviour.fulfil_base"
+    lo = -9.0
+    hi = -5.0
 
     [[targets]]
     statistic = "stock_growth"  # a name of STATISTICS
@@ -33,6 +37,7 @@ over replications; `fitted_toml` writes a scenario that `extends` the original.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +61,30 @@ def stock_growth(ts):
     """Growth of the share of persons listed, in % of persons a year (slope over the last 2 years)."""
     y = ts["blacklist_share"].to_numpy()[-24:] * 100.0
     return float(np.polyfit(np.arange(len(y)) / 12.0, y, 1)[0])
+
+
+# Steps of the run (October 2013 is step 0) at which public figures were taken.
+SEP_2018, END_2018 = 59, 62
+
+
+def _persons(ts) -> float:
+    """Persons of the run: `ts.attrs["agents"]` (set by `simulate`), else from the stock identity."""
+    if "agents" in ts.attrs:
+        return float(ts.attrs["agents"])
+    stock = ts["blacklist_inflow"].sum() - ts["blacklist_outflow"].sum()
+    return float(stock / ts["blacklist_share"].iloc[-1])
+
+
+def listed_growth(ts):
+    """Growth of the persons' entries made so far (cumulative, as the SPC counts the list), in %
+    of persons a year: slope over the last 2 years."""
+    y = np.cumsum(ts["blacklist_inflow"].to_numpy())[-24:] * 100.0 / _persons(ts)
+    return float(np.polyfit(np.arange(len(y)) / 12.0, y, 1)[0])
+
+
+def listed_total(ts):
+    """Persons' entries made by the end of 2018 (step 62), in % of persons."""
+    return float(ts["blacklist_inflow"].iloc[:END_2018 + 1].sum() * 100.0 / _persons(ts))
 
 
 def flow_balance(ts):
@@ -83,8 +112,10 @@ def person_exits_per_entry(ts):
 
 
 def complied_share(ts):
-    """Persons who left the list (paid) per person ever listed, over the whole run."""
-    return _ratio(ts["blacklist_outflow"].sum(), ts["blacklist_inflow"].sum())
+    """Persons who left the list (paid) per entry, from the start to September 2018 (step 59;
+    the whole run if shorter)."""
+    t = ts.iloc[:SEP_2018 + 1]
+    return _ratio(t["blacklist_outflow"].sum(), t["blacklist_inflow"].sum())
 
 
 def flight_rail_ratio(ts):
@@ -92,7 +123,7 @@ def flight_rail_ratio(ts):
     return _ratio(ts["trips_refused_flight"].sum(), ts["trips_refused_rail"].sum())
 
 
-STATISTICS = {f.__name__: f for f in (stock_growth, flow_balance, person_entry_share,
+STATISTICS = {f.__name__: f for f in (stock_growth, listed_growth, listed_total, flow_balance, person_entry_share,
                                       company_exits_per_entry, person_exits_per_entry,
                                       complied_share, flight_rail_ratio)}
 
@@ -147,18 +178,26 @@ def read_targets(path, **settings) -> Spec:
     params = tuple(Parameter(p["key"], float(p["lo"]), float(p["hi"]),
                              None if p.get("start") is None else float(p["start"]))
                    for p in data.get("parameters", []))
+    for p in params:
+        if p.key.startswith("timeline") and not _TIMELINE_KEY.match(p.key):
+            raise ValueError(f"{path}: parameter key '{p.key}'; allowed for a timeline value: "
+                             "'timeline.N.set.<dotted key>' (N the entry's index)")
     s = dict(data.get("settings", {}))
     s.update({k: v for k, v in settings.items() if v is not None})
     return Spec(params, tuple(targets), fixed=tuple(data.get("fixed", {}).items()), **s)
 
 
-def simulate(scenario, spec: Spec, values: dict, seeds=None) -> np.ndarray:
-    """Statistics (replication x target) of runs of `scenario` with `values` set."""
+def simulate(scenario, spec: Spec, values: dict, seeds=None, keep: list | None = None) -> np.ndarray:
+    """Statistics (replication x target) of runs of `scenario` with `values` set (each run's time
+    series appended to `keep` when given)."""
     seeds = seeds or range(1, spec.replications + 1)
     out = []
     for seed in seeds:
         ts = api.run(scenario, agents=spec.agents, steps=spec.steps, seed=seed,
                      **dict(spec.fixed), **values).timeseries
+        ts.attrs["agents"] = spec.agents
+        if keep is not None:
+            keep.append(ts)
         out.append([STATISTICS[t.statistic](ts) for t in spec.targets])
     return np.array(out, dtype=float)
 
@@ -217,7 +256,13 @@ def _simplex(x0: np.ndarray) -> np.ndarray:
     return np.array(pts)
 
 
+_TIMELINE_KEY = re.compile(r"^timeline\.(\d+)\.set\.(.+)$")
+
+
 def _get(sc, key: str) -> float:
+    m = _TIMELINE_KEY.match(key)
+    if m:  # a value set by a timeline entry (entries by index, as in the scenario file)
+        return float(sc.timeline[int(m.group(1))].set[m.group(2)])
     obj = sc
     for part in key.split("."):
         obj = getattr(obj, part)
@@ -233,9 +278,18 @@ def fitted_toml(scenario: str, best: dict, table: pd.DataFrame, spec: Spec) -> s
                      f"{r['simulated']:.4g} [{r['interval']}] {'pass' if r['pass'] else 'FAIL'}")
     lines.append(f'extends = "{scenario}"')
     sections: dict = {}
+    entries: dict = {}
     for key, v in list(spec.fixed) + list(best.items()):
+        m = _TIMELINE_KEY.match(key)
+        if m:
+            entries.setdefault(int(m.group(1)), []).append(f'"{m.group(2)}" = {v:.6g}')
+            continue
         head, _, leaf = key.rpartition(".")
         sections.setdefault(head, []).append(f"{leaf} = {v:.6g}")
     for head, items in sections.items():
         lines += ["", f"[{head}]", *items]
+    if entries:  # timelines add up: an entry at the same step, later, overrides the original's values
+        original = load_scenario(scenario).timeline
+        for k, items in sorted(entries.items()):
+            lines += ["", "[[timeline]]", f"at = {original[k].step}", "set = { " + ", ".join(items) + " }"]
     return "\n".join(lines) + "\n"

@@ -52,14 +52,48 @@ def burstiness(x, every: int = 12) -> dict:
             "rise": float(rise), "half_at": int(np.argmax(x >= x[0] + rise / 2))}
 
 
+def peaks(x, frac: float = 0.25) -> int:
+    """Bursts: rises of more than `frac` of the series' range from a trough, each counted once it
+    has fallen back by as much (a last rise still in progress counts too)."""
+    x = np.asarray(x, float)
+    amp = frac * (x.max() - x.min())
+    if amp <= 0:
+        return 0
+    n, lo, hi, rising = 0, x[0], x[0], True
+    for v in x:
+        if rising:
+            lo = min(lo, v)
+            if v - lo > amp:
+                rising, hi = False, v
+        else:
+            hi = max(hi, v)
+            if hi - v > amp:
+                n, rising, lo = n + 1, True, v
+    return n + (not rising)
+
+
+# Fear that fades: salience (how much the person watches the score) fades fast without records
+# and grows fast with them, and most dissent is seen; with these, fear rises after each outburst
+# and wanes in quiet months.
+FADING_FEAR = {"learning.salience_fade": 0.1, "learning.salience_growth": 0.3,
+               "channels.online.coverage": 0.9}
+# Dissenters listed (a blacklist entry for a dissent record, 6 months at least).
+LISTED = {"lists.blacklist": True, "lists.min_term": 6, "rules.0.lists": True}
+
+
 def pattern(cascade_weight: float, fear_weight: float, seed: int = 1, agents: int = 3000,
-            steps: int = 168) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Legitimacy and the expressed dissent share per month, and the burstiness of the latter."""
-    res = api.run(scenario(cascade_weight, fear_weight, steps), agents=agents, seed=seed)
+            steps: int = 168, every: int = 12, overrides: dict | None = None
+            ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Legitimacy and the expressed dissent share per month, and the burstiness of the latter.
+
+    Legitimacy falls by 0.05 a year: in yearly steps (`every` 12) or in `every`-month steps of
+    0.05 * every / 12 (1: nearly continuous, as in Epstein's runs)."""
+    sc = scenario(cascade_weight, fear_weight, steps, fall=0.05 * every / 12, every=every)
+    res = api.run(sc, agents=agents, seed=seed, **(overrides or {}))
     ts = res.timeseries
     x = ts["dissent_expressed_share"].to_numpy()
     legit = np.array([_legitimacy(res.scenario, t) for t in range(len(x))])
-    return legit, x, burstiness(x)
+    return legit, x, dict(burstiness(x), peaks=peaks(x))
 
 
 def _legitimacy(sc, t: int) -> float:
