@@ -83,3 +83,23 @@ def uniform(seed, draw):
 @nb.njit(inline="always")
 def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+@nb.njit(inline="always")
+def below_logistic(u, x):
+    """u < logistic(x), with the same result, but most draws decided without an exp.
+
+    With y = |x|, e^y >= 1 + y + y^2/2 + y^3/6 (a truncated series of positive terms), so
+    logistic(-y) <= tail = 1 / (2 + y + y^2/2 + y^3/6): for x <= 0 a draw above tail is a
+    "no", for x > 0 a draw below 1 - tail a "yes".  A margin of 1e-9 (far above rounding)
+    sends the draws near the bound to the exact test.  Rare and near-certain events, most of
+    the model's, then cost a few multiplications instead of an exp (about 11 ns).
+    """
+    y = abs(x)
+    tail = 1.0 / (2.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0))))
+    if x <= 0.0:
+        if u > tail + 1e-9:
+            return False
+    elif u < 1.0 - tail - 1e-9:
+        return True
+    return u < 1.0 / (1.0 + np.exp(-x))

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..randomness import agent_seed, logistic, step_key, uniform
+from ..randomness import agent_seed, below_logistic, step_key, uniform
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
 from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
 
@@ -79,7 +79,7 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
                         - deter_w * deterrent * (0.5 + risk_aversion[i]) - guilt_w * ii * standard[k])
                 if k == LATE_BILL or k == COURT:
                     util += poverty
-                ok = uniform(s, k) < logistic(util)
+                ok = below_logistic(uniform(s, k), util)
                 if k == POOR_WORK and employer[i] < 0:
                     ok = False
                 if k == COURT and default_out[i]:
@@ -90,11 +90,11 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
             k = n_bad + g
             util = (base_good[g] + reward_w * good_cov[g, region[i]] * gain_good[g] * sal
                     + guilt_w * ii * standard[k])
-            if uniform(s, k) < logistic(util):
+            if below_logistic(uniform(s, k), util):
                 bits |= 1 << k
         acted[i] = bits
         k = n_bad + len(base_good)
-        paid = default_out[i] and uniform(s, k) < logistic(fulfil_base - cs + pressure_w * pressure[i] - poverty)
+        paid = default_out[i] and below_logistic(uniform(s, k), fulfil_base - cs + pressure_w * pressure[i] - poverty)
         fulfilled[i] = paid
         # a judgment defaulted is owed until it is paid, observed by the court or not
         default_out[i] = (default_out[i] or (bits >> COURT) & 1 == 1) and not paid
