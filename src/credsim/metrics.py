@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .engine.state import ACTION_BITS
+from .engine.state import ACTION_BITS, RECORD_BITS
 from .scenario.events import CHANNELS, PERSON_BAD, PERSON_GOOD
 from .society.population import EDUCATION_LEVELS
 
@@ -30,38 +30,46 @@ PERSISTENCE_COLUMNS = (
 PERSISTENCE_YEARS = (1, 5, 10)
 
 
+@nb.njit(inline="always")
+def _sort_key(b):
+    """The float32 bit pattern b as an unsigned key in the floats' order."""
+    return b ^ np.uint32(0xFFFFFFFF) if b >> 31 else b | np.uint32(0x80000000)
+
+
 @nb.njit(cache=True)
 def _order_stats(x, ranks):
     """Exact order statistics x_(k) for the given ranks, by a two-level radix select on the
-    float32 bit patterns (three passes over x, whatever the number of ranks)."""
+    float32 bit patterns (two passes over x, whatever the number of ranks)."""
     n, r = len(x), len(ranks)
     bits = x.view(np.uint32)
-    keys = np.empty(n, np.uint32)
-    for i in range(n):
-        b = bits[i]
-        keys[i] = b ^ np.uint32(0xFFFFFFFF) if b >> 31 else b | np.uint32(0x80000000)
     hist = np.zeros(65536, np.int64)
     for i in range(n):
-        hist[keys[i] >> 16] += 1
+        hist[_sort_key(bits[i]) >> 16] += 1
     top = np.empty(r, np.int64)
     rest = np.empty(r, np.int64)  # rank left inside the top bin
+    slot = np.full(65536, -1, np.int64)  # top bin -> its row of `sub`
+    rows = 0
     for q in range(r):
         below, t = 0, 0
         while below + hist[t] <= ranks[q]:
             below += hist[t]
             t += 1
         top[q], rest[q] = t, ranks[q] - below
-    sub = np.zeros((r, 65536), np.int64)
+        if slot[t] < 0:
+            slot[t] = rows
+            rows += 1
+    sub = np.zeros((rows, 65536), np.int64)
     for i in range(n):
-        t = keys[i] >> 16
-        for q in range(r):
-            if top[q] == t:
-                sub[q, keys[i] & 0xFFFF] += 1
+        key = _sort_key(bits[i])
+        row = slot[key >> 16]
+        if row >= 0:
+            sub[row, key & 0xFFFF] += 1
     out = np.empty(r, np.float32)
     for q in range(r):
+        row = slot[top[q]]
         below, s = 0, 0
-        while below + sub[q, s] <= rest[q]:
-            below += sub[q, s]
+        while below + sub[row, s] <= rest[q]:
+            below += sub[row, s]
             s += 1
         key = np.uint32((top[q] << 16) | s)  # all values in this sub-bin are equal
         b = key & np.uint32(0x7FFFFFFF) if key >> 31 else key ^ np.uint32(0xFFFFFFFF)
@@ -87,10 +95,20 @@ CHUNK = 1 << 16  # persons per partial sum: sums do not depend on the number of 
 
 # float sums of `_person_sums`
 F_SCORE, F_INTERNAL, F_SALIENCE, F_RISK, F_HARDSHIP, F_INCOME, F_DS, F_DSS, F_DST = range(9)
-# integer counts; then 16 acted bits, 16 seen bits and the grades
+# integer counts; then histograms of the `acted` and `seen` bit sets, and the grades
 (I_BLACK, I_RED, I_PRIVATE, I_DEFAULT, I_EMPLOYED, I_ISOLATED, I_LISTED_FRIENDS, I_DEGREE,
  I_FRIENDS) = range(9)
-I_ACTED, I_SEEN, I_GRADES = 9, 25, 41
+ACTED_SETS, SEEN_SETS = 1 << len(ACTION_BITS), 1 << len(RECORD_BITS)
+I_ACTED = 9
+I_SEEN = I_ACTED + ACTED_SETS
+I_GRADES = I_SEEN + SEEN_SETS
+
+
+def _bit_counts(hist: np.ndarray) -> np.ndarray:
+    """counts[b]: how many of the histogrammed bit sets have bit b."""
+    sets = np.arange(len(hist))
+    bits = (sets[:, None] >> np.arange(int(len(hist)).bit_length() - 1)) & 1
+    return hist @ bits
 
 
 @nb.njit(parallel=True, cache=True)
@@ -100,37 +118,42 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
     """One pass over the persons: fsum[c], isum[c] hold chunk c's sums (CHUNK persons each)."""
     n = len(score)
     for c in nb.prange(fsum.shape[0]):
-        f = np.zeros(fsum.shape[1])
         k = np.zeros(isum.shape[1], np.int64)
+        f_s = f_int = f_sal = f_risk = f_hard = f_inc = f_ds = f_dss = f_dst = 0.0
+        red_n = priv = dflt = empl = deg = fr = blk = iso = lfr = 0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             s = np.float64(score[i])
             d = np.float64(degree[i])
-            f[F_SCORE] += s
-            f[F_INTERNAL] += internalization[i]
-            f[F_SALIENCE] += salience[i]
+            f_s += s
+            f_int += internalization[i]
+            f_sal += salience[i]
+            person_risk = 0.0  # a chain of its own, so persons' sums overlap in the pipeline
             for r in range(risk.shape[0]):
-                f[F_RISK] += risk[r, i]
-            f[F_HARDSHIP] += hardship[i]
-            f[F_INCOME] += income[i]
-            f[F_DS] += d * s
-            f[F_DSS] += d * s * s
-            f[F_DST] += d * s * np.float64(tie_mean[i])
-            k[I_RED] += red[i]
-            k[I_PRIVATE] += private[i]
-            k[I_DEFAULT] += default_out[i]
-            k[I_EMPLOYED] += employer[i] >= 0
-            k[I_DEGREE] += degree[i]
-            k[I_FRIENDS] += friend_degree[i]
+                person_risk += risk[r, i]
+            f_risk += person_risk
+            f_hard += hardship[i]
+            f_inc += income[i]
+            f_ds += d * s
+            f_dss += d * s * s
+            f_dst += d * s * np.float64(tie_mean[i])
+            red_n += red[i]
+            priv += private[i]
+            dflt += default_out[i]
+            empl += employer[i] >= 0
+            deg += degree[i]
+            fr += friend_degree[i]
             if black[i]:
-                k[I_BLACK] += 1
-                k[I_ISOLATED] += friend_degree[i] == 0
-                k[I_LISTED_FRIENDS] += friend_degree[i]
-            a, o = acted[i], seen[i]
-            for b in range(16):
-                k[I_ACTED + b] += (a >> b) & 1
-                k[I_SEEN + b] += (o >> b) & 1
+                blk += 1
+                iso += friend_degree[i] == 0
+                lfr += friend_degree[i]
+            k[I_ACTED + (acted[i] & (ACTED_SETS - 1))] += 1
+            k[I_SEEN + (seen[i] & (SEEN_SETS - 1))] += 1
             k[I_GRADES + grade[i]] += 1
-        fsum[c] = f
+        fsum[c, F_SCORE], fsum[c, F_INTERNAL], fsum[c, F_SALIENCE] = f_s, f_int, f_sal
+        fsum[c, F_RISK], fsum[c, F_HARDSHIP], fsum[c, F_INCOME] = f_risk, f_hard, f_inc
+        fsum[c, F_DS], fsum[c, F_DSS], fsum[c, F_DST] = f_ds, f_dss, f_dst
+        k[I_BLACK], k[I_RED], k[I_PRIVATE], k[I_DEFAULT], k[I_EMPLOYED] = blk, red_n, priv, dflt, empl
+        k[I_ISOLATED], k[I_LISTED_FRIENDS], k[I_DEGREE], k[I_FRIENDS] = iso, lfr, deg, fr
         isum[c] = k
 
 
@@ -145,6 +168,10 @@ def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
                  st.internalization, st.salience, st.risk, st.hardship, st.income, st.grade,
                  fsum, isum)
     return fsum.sum(axis=0), isum.sum(axis=0)
+
+
+def _rates(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _bit_counts(k[I_ACTED:I_SEEN]), _bit_counts(k[I_SEEN:I_GRADES])
 
 
 def assortativity(ds: float, dss: float, dst: float, total: float) -> float:
@@ -175,11 +202,12 @@ def step_row(sim, ctx, view) -> dict:
     n_black = int(k[I_BLACK])
     row["blacklist_share"] = _share(n_black, n)
     row["redlist_share"] = _share(k[I_RED], n)
+    acted, seen = _rates(k)
     for ev in PERSON_BAD + PERSON_GOOD:
         den = ctx.counts.get("employed_start", 0) if ev == "poor_work" else n
         bit = ACTION_BITS[ev]
-        row[f"{ev}_rate"] = _share(k[I_ACTED + bit], den)
-        row[f"{ev}_observed_rate"] = _share(k[I_SEEN + bit], den)
+        row[f"{ev}_rate"] = _share(acted[bit], den)
+        row[f"{ev}_observed_rate"] = _share(seen[bit], den)
     row["dissent_private_share"] = _share(k[I_PRIVATE], n)
     row["dissent_expressed_share"] = row["dissent_rate"]
     row["falsification_gap"] = row["dissent_private_share"] - row["dissent_expressed_share"]
