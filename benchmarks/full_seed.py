@@ -14,7 +14,7 @@ Each phase's bound = bytes / bandwidth + random numbers x ns per random number:
 - bytes: the arrays the phase must read and write at least once (a fused pass, no NumPy
   temporaries), counted from the code in `PHASE_BYTES` below (sizes from the live arrays, so a
   dtype change shows); per-tie terms from the graph: the tie pass reads indptr, every slot
-  (nbr, family) and gathers score, black, acted and observed of every live tie; the ties
+  (nbr) and gathers score, black, acted and observed of every live tie; the ties
   phase reads the slots of every person with a tie cost > 0 and gathers the salience of
   their ties.  Per-record index arrays (small) are left out.
 - random numbers: counted while the run goes, by wrapping each of `sim.rng`'s generators
@@ -51,7 +51,7 @@ PHASE_BYTES: dict[str, list[tuple[str, float]]] = {
         ("persons.risk_aversion", 1), ("state.risk", 1), ("state.salience", 1),
         ("state.internalization", 1), ("state.hardship", 1), ("persons.dissent_threshold", 1),
         ("state.employer", 1), ("persons.region", 1), ("state.pressure", 1), ("persons.has_child", 1),
-        ("view.tie_did", 5 / 7),  # the rows of the five disapproved actions
+        ("view.tie_did", 1),  # one packed word: a 12-bit lane per disapproved action
         ("state.default_out", 2), ("mask:14", 1),  # 7 did, dissent_private, fulfilled, 5 attempts
         ("companies.propensity", 1), ("state.c_default_out", 2),
     ],
@@ -73,12 +73,12 @@ PHASE_BYTES: dict[str, list[tuple[str, float]]] = {
         ("state.refusals", 2), ("state.red", 1), ("persons.region", 1), ("mask:2", 2),
     ],
     "learning": [
-        ("mask:5", 1), ("view.tie_did", 5 / 7), ("view.tie_obs", 5 / 7), ("state.risk", 2),
+        ("mask:5", 1), ("view.tie_did", 1), ("view.tie_obs", 1), ("state.risk", 2),
         ("state.internalization", 2), ("state.salience", 2), ("mask:2", 1),
     ],
     "ties": [("state.score", 1), ("state.black", 1), ("view.friend_degree", 1), ("graph.target_friends", 1)],
     "perceive": [
-        ("graph.indptr", 1), ("graph.nbr", 1), ("graph.family", 1),
+        ("graph.indptr", 1), ("graph.nbr", 1),
         ("view.tie_mean", 1), ("view.listed_ties", 1), ("view.degree", 1), ("view.friend_degree", 1),
         ("view.tie_did", 1), ("view.tie_obs", 1),
     ],

@@ -175,7 +175,7 @@ DIAGNOSTICS = {"rows_only": rows_only, "gathers_only": gathers_only}
 
 def credsim_graph(n: int, mean_degree: float, seed: int):
     from credsim import load_scenario
-    from credsim.engine.rng import streams
+    from credsim.randomness import streams
     from credsim.society import make_society
 
     sc = load_scenario("seed", overrides={"population.agents": n, "network.mean_degree": mean_degree,
@@ -183,7 +183,7 @@ def credsim_graph(n: int, mean_degree: float, seed: int):
     society = make_society(sc, streams(seed))
     g = society.graph
     return g.indptr, g.nbr, {"slack": sc.network.slack, "locality": sc.network.locality,
-                             "window": sc.network.window}
+                             "window": sc.network.window, "partners": sc.network.partners}
 
 
 def random_graph(n: int, mean_degree: float, seed: int):

@@ -27,7 +27,7 @@ from ..scenario.events import channel_of
 from ..scenario.load import timeline_scenarios
 from ..scenario.schema import Scenario
 from ..society import Society, check_memory, make_society
-from ..society.network import aggregate, spread_table
+from ..society.network import aggregate, family_counts, spread_table
 from ..randomness import streams
 from .rulebook import Rulebook
 from . import checkpoint
@@ -77,6 +77,7 @@ class Simulation:
         self.income_ref = float(np.median(self.society.persons.income_base))
         self.channel_of = channel_of
         self._spread = spread_table(N_SEEN)
+        self._n_family = family_counts(self.society.graph.indptr, self.society.graph.family)
         self.view = self._perceive()
         self.rows: list[dict] = []
         self.last_ctx: StepContext | None = None  # the last step's context, for observers (the register)
@@ -89,11 +90,11 @@ class Simulation:
             listed_ties=np.empty(n, np.int32),
             degree=np.empty(n, np.int32),
             friend_degree=np.empty(n, np.int32),
-            tie_did=np.empty((N_SEEN, n), np.int16),
-            tie_obs=np.empty((N_SEEN, n), np.int16),
+            tie_did=np.empty(n, np.uint64),
+            tie_obs=np.empty(n, np.uint64),
         )
-        aggregate(g.indptr, g.nbr, g.family, st.score, st.black, st.acted, st.observed, self._spread,
-                  v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs)
+        aggregate(g.indptr, g.nbr, self._n_family, st.score, st.black, st.acted, st.observed, self._spread,
+                  N_SEEN, v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs)
         return v
 
     def _apply_timeline(self, ctx: StepContext) -> None:

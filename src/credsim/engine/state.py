@@ -130,7 +130,8 @@ class StepContext:
     listed_ties: np.ndarray = None
     degree: np.ndarray = None
     friend_degree: np.ndarray = None
-    tie_did: np.ndarray = None      # int16 (N_SEEN, N)
+    tie_did: np.ndarray = None      # uint64 (N): ties who did bad action k last step, in lane k
+                                    # (`credsim.society.network.lane`)
     tie_obs: np.ndarray = None
     # actions (true behaviour)
     acted: np.ndarray = None        # uint16 ACTION_BITS of persons' actions

@@ -38,6 +38,7 @@ import numba as nb
 import numpy as np
 
 from ..randomness import agent_seed, below_logistic, step_key, uniform
+from ..society.network import lane
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
 from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
 
@@ -65,17 +66,18 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
         sal = salience[i]
         ii = internalization[i]
         d = max(degree[i], 1)
+        seen_did = tie_did[i]
         bits = 0
         for k in range(n_bad):
             deterrent = risk[k, i] * (pts_bad[k] * sal + lst_bad[k])
             if k == DISSENT:
-                drive = grievance_w * hardship[i] * (1.0 - legitimacy) + cascade_w * tie_did[k, i] / d
+                drive = grievance_w * hardship[i] * (1.0 - legitimacy) + cascade_w * lane(seen_did, k) / d
                 fear = fear_w * risk_aversion[i] * deterrent + dissent_guilt * ii * standard[k]
                 thr = thr_mean + thr_sd * threshold_z[i]
                 private[i] = drive > thr
                 ok = drive - fear > thr
             else:
-                util = (base_bad[k] + cs + peer_w * tie_did[k, i] / d
+                util = (base_bad[k] + cs + peer_w * lane(seen_did, k) / d
                         - deter_w * deterrent * (0.5 + risk_aversion[i]) - guilt_w * ii * standard[k])
                 if k == LATE_BILL or k == COURT:
                     util += poverty

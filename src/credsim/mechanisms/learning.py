@@ -22,6 +22,7 @@ import numpy as np
 
 from ..engine.state import ACTION_BITS
 from ..scenario.events import PERSON_BAD, PERSON_GOOD
+from ..society.network import lane
 
 
 @nb.njit(parallel=True, cache=True)
@@ -33,11 +34,12 @@ def _learn(par, internalize, acted, seen, tie_did, tie_obs, punished, rewarded,
     for i in nb.prange(len(acted)):
         a = acted[i]
         o = seen[i]
+        ties_did, ties_seen = tie_did[i], tie_obs[i]
         for k in range(n_bad):
-            did = tie_did[k, i] + ((a >> k) & 1)
+            did = lane(ties_did, k) + ((a >> k) & 1)
             r = risk[k, i]
             if did > 0:
-                obs = tie_obs[k, i] + ((o >> k) & 1)
+                obs = lane(ties_seen, k) + ((o >> k) & 1)
                 r += risk_rate * (obs / did - r)
             r += push * (1.0 - r)
             risk[k, i] = min(max(r, 0.0), 1.0)

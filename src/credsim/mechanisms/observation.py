@@ -41,6 +41,31 @@ def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov,
         seen[i] = bits
 
 
+@nb.njit(cache=True)
+def _by_bit(bits, n_bits):
+    """The persons with each bit set, in increasing order: idx[first[b]:first[b + 1]]."""
+    first = np.zeros(n_bits + 1, np.int64)
+    for i in range(len(bits)):
+        v = np.int64(bits[i])
+        if v == 0:
+            continue
+        for b in range(n_bits):
+            first[b + 1] += (v >> b) & 1
+    for b in range(n_bits):
+        first[b + 1] += first[b]
+    pos = first[:-1].copy()
+    idx = np.empty(first[n_bits], np.int64)
+    for i in range(len(bits)):
+        v = np.int64(bits[i])
+        if v == 0:
+            continue
+        for b in range(n_bits):
+            if (v >> b) & 1:
+                idx[pos[b]] = i
+                pos[b] += 1
+    return idx, first
+
+
 def step(sim, ctx) -> None:
     sc = sim.sc
     p, c, regions = sim.society.persons, sim.society.companies, sim.society.regions
@@ -52,11 +77,10 @@ def step(sim, ctx) -> None:
     ctx.seen = np.empty(p.count, np.uint16)
     _observe_persons(step_key(rng), ctx.acted, ctx.fulfilled, p.education, ctx.t % 12 == 0,
                      p.region, cov, ctx.seen)
-    n_true = 0
+    idx, first = _by_bit(ctx.seen, len(RECORD_BITS))
     for ev, bit in RECORD_BITS.items():
-        idx = np.flatnonzero(ctx.seen & (1 << bit))
-        ctx.records.append((ev, idx, True))
-        n_true += len(idx)
+        ctx.records.append((ev, idx[first[bit]:first[bit + 1]], True))
+    n_true = len(idx)
     ctx.false_idx = _false_matches(sim, ctx, regions, rng)
     ctx.records.append(("misconduct", ctx.false_idx, False))
     for ev in COMPANY_BAD + ("company_fulfil_judgment",):

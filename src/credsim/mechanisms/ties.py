@@ -52,6 +52,10 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     slots to out[k:] when out is not None; returns how many.
     """
     s = agent_seed(key, i)
+    if q < 1.0 and uniform(s, 0) >= (hi - lo) * q / (1.0 - q) * (1.0 + 1e-9):
+        # the first skip passes the last slot: log(1 - u) <= -u and log1p(-q) >= -q / (1 - q)
+        # give log(1 - u) / log1p(-q) >= hi - lo, so no logs are needed (same result)
+        return 0
     log_keep = np.log1p(-q) if q < 1.0 else -np.inf
     pos = lo - 1
     d = 0

@@ -247,28 +247,44 @@ def _pack(score, lo, scale, listed, acted, observed, n_bits, words):
         words[j] = (q << np.uint64(32)) | np.uint64(flags)
 
 
-def aggregate(indptr, nbr, family, score, listed, acted, observed, spread,
+@nb.njit(inline="always")
+def lane(packed, b):
+    """Counter b of a word of 12-bit lanes (`spread_table`), as an int."""
+    return np.int64((packed >> np.uint64(LANE * b)) & np.uint64(LANE_MASK))
+
+
+@nb.njit(parallel=True, cache=True)
+def family_counts(indptr, family):
+    """Family ties of each person (never cut, so fixed for a run)."""
+    out = np.empty(len(indptr) - 1, np.int32)
+    for i in nb.prange(len(out)):
+        k = 0
+        for s in range(indptr[i], indptr[i + 1]):
+            k += family[s]
+        out[i] = k
+    return out
+
+
+def aggregate(indptr, nbr, n_family, score, listed, acted, observed, spread, n_bits,
               tie_mean, listed_ties, degree, friend_degree, did_count, obs_count):
     """One pass over every tie: what each person sees of its ties.
 
     tie_mean: mean score of the ties (own score where none), summed exactly in 32-bit fixed
     point over the range of the scores; listed_ties: blacklisted ties; degree, friend_degree:
-    live ties; did_count[b, i], obs_count[b, i]: ties whose bit b (b < did_count.shape[0]) was
-    set in `acted` / `observed` last step, accumulated in 12-bit lanes of one uint64 each
-    (`spread_table`).
+    live ties (family ties are never cut: n_family, from `family_counts`, are all live); did_count[i], obs_count[i]: in lane b (`lane(word, b)`, b < n_bits), the ties
+    whose bit b was set in `acted` / `observed` last step (12-bit lanes of one uint64).
     """
-    n_bits = did_count.shape[0]
     assert 3 * n_bits <= 16
     lo, hi = float(score.min()), float(score.max())
     scale = (2.0**32 - 2**10) / max(hi - lo, 1e-30)  # headroom for float rounding
     words = np.empty(len(score), np.uint64)
     _pack(score, lo, scale, listed, acted, observed, n_bits, words)
-    _aggregate(indptr, nbr, family, score, words, lo, scale, n_bits, spread, tie_mean, listed_ties,
+    _aggregate(indptr, nbr, n_family, score, words, lo, scale, n_bits, spread, tie_mean, listed_ties,
                degree, friend_degree, did_count, obs_count)
 
 
 @nb.njit(parallel=True, cache=True)
-def _aggregate(indptr, nbr, family, score, words, lo, scale, n_bits, spread,
+def _aggregate(indptr, nbr, n_family, score, words, lo, scale, n_bits, spread,
                tie_mean, listed_ties, degree, friend_degree, did_count, obs_count):
     n = len(indptr) - 1
     low = (1 << n_bits) - 1
@@ -276,7 +292,6 @@ def _aggregate(indptr, nbr, family, score, words, lo, scale, n_bits, spread,
     for i in nb.prange(n):
         sacc = np.uint64(0)
         k = 0
-        f = 0
         lt = 0
         dacc = np.uint64(0)
         oacc = np.uint64(0)
@@ -285,9 +300,7 @@ def _aggregate(indptr, nbr, family, score, words, lo, scale, n_bits, spread,
             if j < 0:
                 continue
             k += 1
-            if not family[slot]:
-                f += 1
-            w = words[j]
+            w = words[np.uint32(j)]
             sacc += w >> np.uint64(32)
             fl = np.int64(w & mask16)
             lt += fl >> (2 * n_bits)
@@ -296,8 +309,6 @@ def _aggregate(indptr, nbr, family, score, words, lo, scale, n_bits, spread,
         tie_mean[i] = lo + (sacc / k) / scale if k > 0 else score[i]
         listed_ties[i] = lt
         degree[i] = k
-        friend_degree[i] = f
-        for b in range(n_bits):
-            shift = np.uint64(LANE * b)
-            did_count[b, i] = (dacc >> shift) & np.uint64(LANE_MASK)
-            obs_count[b, i] = (oacc >> shift) & np.uint64(LANE_MASK)
+        friend_degree[i] = k - n_family[i]
+        did_count[i] = dacc
+        obs_count[i] = oacc
