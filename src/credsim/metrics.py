@@ -36,42 +36,79 @@ def _sort_key(b):
     return b ^ np.uint32(0xFFFFFFFF) if b >> 31 else b | np.uint32(0x80000000)
 
 
-@nb.njit(cache=True)
-def _order_stats(x, ranks):
-    """Exact order statistics x_(k) for the given ranks, by a two-level radix select on the
-    float32 bit patterns (two passes over x, whatever the number of ranks)."""
+@nb.njit(inline="always")
+def _select(hist, rank):
+    """The bin holding the element of this rank, and the rank left inside it."""
+    below, t = 0, 0
+    while below + hist[t] <= rank:
+        below += hist[t]
+        t += 1
+    return t, rank - below
+
+
+@nb.njit(parallel=True, cache=True)
+def _order_stats(x, ranks, parts):
+    """Exact order statistics x_(k) for the given ranks, by a radix select on the float32 bit
+    patterns in three levels of 11, 11 and 10 bits: three passes over x, whatever the number
+    of ranks, with histograms of a few kB.  Each pass counts in `parts` parallel parts (integer
+    counts: the split cannot change the result)."""
     n, r = len(x), len(ranks)
     bits = x.view(np.uint32)
-    hist = np.zeros(65536, np.int64)
-    for i in range(n):
-        hist[_sort_key(bits[i]) >> 16] += 1
-    top = np.empty(r, np.int64)
-    rest = np.empty(r, np.int64)  # rank left inside the top bin
-    slot = np.full(65536, -1, np.int64)  # top bin -> its row of `sub`
-    rows = 0
+    # level 1: the top 11 bits
+    part1 = np.zeros((parts, 2048), np.int64)
+    for p in nb.prange(parts):
+        for i in range(p * n // parts, (p + 1) * n // parts):
+            part1[p, _sort_key(bits[i]) >> 21] += 1
+    hist1 = part1.sum(axis=0)
+    top1 = np.empty(r, np.int64)
+    rest = np.empty(r, np.int64)
+    row1 = np.full(2048, -1, np.int64)  # top-11 bin -> its row of level 2
+    rows1 = 0
     for q in range(r):
-        below, t = 0, 0
-        while below + hist[t] <= ranks[q]:
-            below += hist[t]
-            t += 1
-        top[q], rest[q] = t, ranks[q] - below
-        if slot[t] < 0:
-            slot[t] = rows
-            rows += 1
-    sub = np.zeros((rows, 65536), np.int64)
-    for i in range(n):
-        key = _sort_key(bits[i])
-        row = slot[key >> 16]
-        if row >= 0:
-            sub[row, key & 0xFFFF] += 1
+        top1[q], rest[q] = _select(hist1, ranks[q])
+        if row1[top1[q]] < 0:
+            row1[top1[q]] = rows1
+            rows1 += 1
+    # level 2: the next 11 bits, inside the chosen top bins
+    part2 = np.zeros((parts, rows1, 2048), np.int64)
+    for p in nb.prange(parts):
+        for i in range(p * n // parts, (p + 1) * n // parts):
+            key = _sort_key(bits[i])
+            row = row1[key >> 21]
+            if row >= 0:
+                part2[p, row, (key >> 10) & 2047] += 1
+    hist2 = part2.sum(axis=0)
+    prefix = np.empty(r, np.int64)  # the top 22 bits of each rank's element
+    distinct = np.empty(r, np.int64)
+    row2 = np.empty(r, np.int64)
+    rows2 = 0
+    for q in range(r):
+        t, rest[q] = _select(hist2[row1[top1[q]]], rest[q])
+        prefix[q] = (top1[q] << 11) | t
+        row2[q] = -1
+        for d in range(rows2):
+            if distinct[d] == prefix[q]:
+                row2[q] = d
+        if row2[q] < 0:
+            distinct[rows2] = prefix[q]
+            row2[q] = rows2
+            rows2 += 1
+    # level 3: the last 10 bits, inside the chosen 22-bit prefixes
+    part3 = np.zeros((parts, rows2, 1024), np.int64)
+    for p in nb.prange(parts):
+        for i in range(p * n // parts, (p + 1) * n // parts):
+            key = _sort_key(bits[i])
+            if row1[key >> 21] >= 0:
+                pre = np.int64(key >> 10)
+                for d in range(rows2):
+                    if distinct[d] == pre:
+                        part3[p, d, key & 1023] += 1
+                        break
+    hist3 = part3.sum(axis=0)
     out = np.empty(r, np.float32)
     for q in range(r):
-        row = slot[top[q]]
-        below, s = 0, 0
-        while below + sub[row, s] <= rest[q]:
-            below += sub[row, s]
-            s += 1
-        key = np.uint32((top[q] << 16) | s)  # all values in this sub-bin are equal
+        t, _ = _select(hist3[row2[q]], rest[q])
+        key = np.uint32((prefix[q] << 10) | t)  # all values with this key are equal
         b = key & np.uint32(0x7FFFFFFF) if key >> 31 else key ^ np.uint32(0xFFFFFFFF)
         out[q] = np.array([b], np.uint32).view(np.float32)[0]
     return out
@@ -82,7 +119,8 @@ def quantiles(x: np.ndarray, qs) -> np.ndarray:
     pos = (len(x) - 1) * np.asarray(qs, dtype=np.float64)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, len(x) - 1)
-    stats = _order_stats(np.ascontiguousarray(x, dtype=np.float32), np.concatenate([lo, hi]))
+    parts = nb.get_num_threads() if len(x) >= 1 << 18 else 1
+    stats = _order_stats(np.ascontiguousarray(x, dtype=np.float32), np.concatenate([lo, hi]), parts)
     a, b = stats[: len(lo)].astype(np.float64), stats[len(lo):].astype(np.float64)
     return a + (b - a) * (pos - lo)
 

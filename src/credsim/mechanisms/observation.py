@@ -41,28 +41,41 @@ def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov,
         seen[i] = bits
 
 
-@nb.njit(cache=True)
+CHUNK = 1 << 16
+
+
+@nb.njit(parallel=True, cache=True)
 def _by_bit(bits, n_bits):
-    """The persons with each bit set, in increasing order: idx[first[b]:first[b + 1]]."""
+    """The persons with each bit set, in increasing order: idx[first[b]:first[b + 1]]
+    (counted, then written, by fixed chunks of persons in parallel)."""
+    n = len(bits)
+    chunks = max((n + CHUNK - 1) // CHUNK, 1)
+    count = np.zeros((n_bits, chunks), np.int64)
+    for c in nb.prange(chunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            v = np.int64(bits[i])
+            if v != 0:
+                for b in range(n_bits):
+                    count[b, c] += (v >> b) & 1
+    start = np.empty((n_bits, chunks), np.int64)  # where chunk c's persons with bit b go
     first = np.zeros(n_bits + 1, np.int64)
-    for i in range(len(bits)):
-        v = np.int64(bits[i])
-        if v == 0:
-            continue
-        for b in range(n_bits):
-            first[b + 1] += (v >> b) & 1
+    total = 0
     for b in range(n_bits):
-        first[b + 1] += first[b]
-    pos = first[:-1].copy()
-    idx = np.empty(first[n_bits], np.int64)
-    for i in range(len(bits)):
-        v = np.int64(bits[i])
-        if v == 0:
-            continue
-        for b in range(n_bits):
-            if (v >> b) & 1:
-                idx[pos[b]] = i
-                pos[b] += 1
+        first[b] = total
+        for c in range(chunks):
+            start[b, c] = total
+            total += count[b, c]
+    first[n_bits] = total
+    idx = np.empty(total, np.int64)
+    for c in nb.prange(chunks):
+        pos = start[:, c].copy()
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            v = np.int64(bits[i])
+            if v != 0:
+                for b in range(n_bits):
+                    if (v >> b) & 1:
+                        idx[pos[b]] = i
+                        pos[b] += 1
     return idx, first
 
 

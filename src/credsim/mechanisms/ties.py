@@ -95,16 +95,17 @@ def _list_cuts(key, indptr, nbr, family, q, salience, first, slots):
 
 
 @nb.njit(cache=True)
-def _apply_cuts(indptr, nbr, slots):
-    """Free each chosen slot and its twin at the other end (a tie chosen twice goes once)."""
+def _apply_cuts(indptr, nbr, slots, owners, friends):
+    """Free each chosen slot and its twin at the other end (a tie chosen twice goes once);
+    friends[i]: i's live friend ties, kept up to date (only friend ties are cut)."""
     cut = 0
-    owner = 0
-    for slot in slots:
-        while indptr[owner + 1] <= slot:
-            owner += 1
+    for k in range(len(slots)):
+        slot, owner = slots[k], owners[k]
         j = nbr[slot]
         if j < 0:
             continue
+        friends[owner] -= 1
+        friends[j] -= 1
         nbr[slot] = -1
         for s2 in range(indptr[j], indptr[j + 1]):
             if nbr[s2] == owner:
@@ -130,15 +131,6 @@ def _tied(indptr, nbr, i, j):
     return False
 
 
-@nb.njit(cache=True)
-def _friends(indptr, nbr, family, j):
-    k = 0
-    for s in range(indptr[j], indptr[j + 1]):
-        if nbr[s] >= 0 and not family[s]:
-            k += 1
-    return k
-
-
 @nb.njit(parallel=True, cache=True)
 def _proposers(key, friend_degree, target, form_rate, out):
     for i in nb.prange(len(out)):
@@ -147,7 +139,9 @@ def _proposers(key, friend_degree, target, form_rate, out):
 
 @nb.njit(cache=True)
 def _form(key, indptr, nbr, family, target, proposers, region_start, region, cost, triadic, refusal,
-          partner_key, window, locality, partners):
+          partner_key, window, locality, partners, friends):
+    """Proposals in increasing order of the proposer; friends[i]: i's live friend ties,
+    kept up to date as ties form (cuts are applied before)."""
     formed = 0
     refused = 0
     for i in proposers:
@@ -165,9 +159,9 @@ def _form(key, indptr, nbr, family, target, proposers, region_start, region, cos
             lo = region_start[region[i]]
             j = stub_target(partner_key, i, lo, region_start[region[i] + 1] - lo, len(target), window,
                             locality, partners, uniform(s, 5), uniform(s, 1), uniform(s, 6))
-        if j == i or _friends(indptr, nbr, family, i) >= target[i]:
+        if j == i or friends[i] >= target[i]:
             continue
-        if _tied(indptr, nbr, i, j) or _friends(indptr, nbr, family, j) >= target[j]:
+        if friends[j] >= target[j] or _tied(indptr, nbr, i, j):
             continue
         if uniform(s, 3) < refusal * cost[i]:
             refused += 1
@@ -182,6 +176,8 @@ def _form(key, indptr, nbr, family, target, proposers, region_start, region, cos
         family[si] = False
         nbr[sj] = i
         family[sj] = False
+        friends[i] += 1
+        friends[j] += 1
         formed += 1
     return formed, refused
 
@@ -193,6 +189,7 @@ def step(sim, ctx) -> None:
     g, st, net = sim.society.graph, sim.state, sim.sc.network
     rng = sim.rng["ties"]
     cost = tie_cost(sim)
+    friends = ctx.friend_degree.astype(np.int32)  # live friend ties, kept up to date below
     if T.cut_rate > 0 and cost.any():
         q = (np.float32(T.cut_rate) * cost).astype(np.float64)
         key = step_key(rng)
@@ -202,7 +199,8 @@ def step(sim, ctx) -> None:
         np.cumsum(counts, out=first[1:])
         slots = np.empty(int(first[-1]), np.int64)
         _list_cuts(key, g.indptr, g.nbr, g.family, q, st.salience, first, slots)
-        ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, slots))
+        owners = np.searchsorted(g.indptr, slots, side="right") - 1
+        ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, slots, owners, friends))
     if T.form_rate > 0:
         mask = np.empty(g.n, np.bool_)
         _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate), mask)
@@ -210,6 +208,6 @@ def step(sim, ctx) -> None:
         formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.target_friends, proposers,
                                 sim.society.regions.start, sim.society.persons.region, cost,
                                 np.float32(T.triadic), np.float32(T.refusal), g.partner_key,
-                                net.window, net.locality, net.partners)
+                                net.window, net.locality, net.partners, friends)
         ctx.add("ties_formed", formed)
         ctx.add("tie_refusals", refused)
