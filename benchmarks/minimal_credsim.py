@@ -119,16 +119,17 @@ def _make_step(ahead: int):
     def kernel(indptr, nbr, s_in, s_out, key):
         acted = 0
         seen = 0
-        last = len(nbr) - 1
+        last = np.uint64(len(nbr) - 1)
         for i in nb.prange(len(s_in)):
             tot = np.float32(0.0)
             k = 0
-            for slot in range(indptr[i], indptr[i + 1]):
+            # unsigned indices: no negative-index wraparound code in the loop
+            for slot in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 if ahead > 0:
-                    prefetch(s_in, max(nbr[min(slot + ahead, last)], 0))
+                    prefetch(s_in, max(nbr[min(slot + np.uint64(ahead), last)], 0))
                 j = nbr[slot]
                 if j >= 0:
-                    tot += s_in[j]
+                    tot += s_in[np.uint32(j)]
                     k += 1
             a, o = _update(i, tot, k, s_in, s_out, key)
             acted += a
