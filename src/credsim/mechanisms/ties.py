@@ -29,17 +29,27 @@ from ..society.network import stub_target
 
 def tie_cost(sim) -> np.ndarray:
     sc, st = sim.sc, sim.state
-    n = len(st.score)
-    cost = np.zeros(n, np.float32)
     s = sc.scoring
-    if s.enabled and s.network_weight > 0:
-        cost += np.float32(sc.ties.score_aversion * s.network_weight) * np.maximum(0.0, s.base - st.score) \
-            / np.float32(max(s.base - s.min, 1.0))
+    aversion = np.float32(sc.ties.score_aversion * s.network_weight if s.enabled and s.network_weight > 0 else 0.0)
+    visible = 0.0
     if sc.lists.blacklist:
         visible = float(sc.lists.naming) + s.listed_tie_penalty / sc.behaviour.point_scale * s.enabled
-        if visible:
-            cost += np.float32(visible) * st.black
-    return np.minimum(cost, 1.0)
+    cost = np.empty(len(st.score), np.float32)
+    _tie_cost(st.score, st.black, aversion, np.float32(s.base), np.float32(max(s.base - s.min, 1.0)),
+              np.float32(visible), cost)
+    return cost
+
+
+@nb.njit(parallel=True, cache=True)
+def _tie_cost(score, black, aversion, base, span, visible, cost):
+    zero = np.float32(0.0)
+    for i in nb.prange(len(cost)):
+        c = zero
+        if aversion > zero:
+            c = aversion * max(zero, base - score[i]) / span
+        if black[i]:
+            c = c + visible
+        cost[i] = min(c, np.float32(1.0))
 
 
 @nb.njit(inline="always")
@@ -78,20 +88,38 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     return found
 
 
+CHUNK = 1 << 14  # persons per part of the cut draws (the draws do not depend on the parts)
+
+
 @nb.njit(parallel=True, cache=True)
-def _count_cuts(key, indptr, nbr, family, q, salience, counts):
+def _cuts(key, indptr, nbr, family, cost, cut_rate, salience):
+    """The slots cut this month (`_cuts_against` for every person with a tie cost), in
+    increasing order of their owners, and the owners: counted by fixed parts in parallel,
+    then listed."""
+    n = len(cost)
+    parts = (n + CHUNK - 1) // CHUNK
     dummy = np.empty(0, np.int64)
-    for i0 in nb.prange(len(q)):
-        i = np.int64(i0)
-        counts[i] = 0 if q[i] <= 0.0 else _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q[i], salience, dummy, -1)
-
-
-@nb.njit(parallel=True, cache=True)
-def _list_cuts(key, indptr, nbr, family, q, salience, first, slots):
-    for i0 in nb.prange(len(q)):
-        i = np.int64(i0)
-        if first[i + 1] > first[i]:
-            _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q[i], salience, slots, first[i])
+    count = np.zeros(parts + 1, np.int64)
+    for c in nb.prange(parts):
+        k = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            q = np.float64(cut_rate * cost[i])
+            if q > 0.0:
+                k += _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, dummy, -1)
+        count[c + 1] = k
+    for c in range(parts):
+        count[c + 1] += count[c]
+    slots = np.empty(count[parts], np.int64)
+    owners = np.empty(count[parts], np.int64)
+    for c in nb.prange(parts):
+        k = count[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            q = np.float64(cut_rate * cost[i])
+            if q > 0.0:
+                found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, slots, k)
+                owners[k:k + found] = i
+                k += found
+    return slots, owners
 
 
 @nb.njit(cache=True)
@@ -189,17 +217,10 @@ def step(sim, ctx) -> None:
     g, st, net = sim.society.graph, sim.state, sim.sc.network
     rng = sim.rng["ties"]
     cost = tie_cost(sim)
-    friends = ctx.friend_degree.astype(np.int32)  # live friend ties, kept up to date below
+    friends = ctx.friend_degree.copy()  # live friend ties, kept up to date below
     if T.cut_rate > 0 and cost.any():
-        q = (np.float32(T.cut_rate) * cost).astype(np.float64)
-        key = step_key(rng)
-        counts = np.empty(g.n, np.int64)
-        _count_cuts(key, g.indptr, g.nbr, g.family, q, st.salience, counts)
-        first = np.zeros(g.n + 1, np.int64)
-        np.cumsum(counts, out=first[1:])
-        slots = np.empty(int(first[-1]), np.int64)
-        _list_cuts(key, g.indptr, g.nbr, g.family, q, st.salience, first, slots)
-        owners = np.searchsorted(g.indptr, slots, side="right") - 1
+        slots, owners = _cuts(step_key(rng), g.indptr, g.nbr, g.family, cost, np.float32(T.cut_rate),
+                              st.salience)
         ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, slots, owners, friends))
     if T.form_rate > 0:
         mask = np.empty(g.n, np.bool_)
