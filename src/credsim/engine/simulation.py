@@ -83,18 +83,26 @@ class Simulation:
         self.last_ctx: StepContext | None = None  # the last step's context, for observers (the register)
 
     def _perceive(self) -> NetworkView:
+        """The view after this step, written into the buffer the view before last used: a step's
+        phases read the view of its start, so two buffers suffice, and no new pages are
+        touched each step (at 10M persons, 400 MB of fresh pages cost about 0.1 s)."""
         g, st = self.society.graph, self.state
-        n = g.n
-        v = NetworkView(
-            tie_mean=np.empty(n, np.float32),
-            listed_ties=np.empty(n, np.int32),
-            degree=np.empty(n, np.int32),
-            friend_degree=np.empty(n, np.int32),
-            tie_did=np.empty(n, np.uint64),
-            tie_obs=np.empty(n, np.uint64),
-        )
+        if not hasattr(self, "_buffers"):
+            n = g.n
+            self._buffers = [NetworkView(
+                tie_mean=np.empty(n, np.float32),
+                listed_ties=np.empty(n, np.int32),
+                degree=np.empty(n, np.int32),
+                friend_degree=np.empty(n, np.int32),
+                tie_did=np.empty(n, np.uint64),
+                tie_obs=np.empty(n, np.uint64),
+            ) for _ in range(2)]
+            self._words = np.empty(n, np.uint64)
+        v = self._buffers[0]
+        self._buffers.reverse()
         aggregate(g.indptr, g.nbr, self._n_family, st.score, st.black, st.acted, st.observed, self._spread,
-                  N_SEEN, v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs)
+                  N_SEEN, v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs,
+                  self._words)
         return v
 
     def _apply_timeline(self, ctx: StepContext) -> None:

@@ -94,31 +94,39 @@ CHUNK = 1 << 14  # persons per part of the cut draws (the draws do not depend on
 @nb.njit(parallel=True, cache=True)
 def _cuts(key, indptr, nbr, family, cost, cut_rate, salience):
     """The slots cut this month (`_cuts_against` for every person with a tie cost), in
-    increasing order of their owners, and the owners: counted by fixed parts in parallel,
-    then listed."""
+    increasing order of their owners, and the owners: counted by fixed parts in parallel
+    (remembering who cuts, few), then listed for those alone."""
     n = len(cost)
     parts = (n + CHUNK - 1) // CHUNK
     dummy = np.empty(0, np.int64)
     count = np.zeros(parts + 1, np.int64)
+    who = np.empty(n, np.int32)  # part c's persons with cuts: who[c * CHUNK:c * CHUNK + cutters[c]]
+    cutters = np.zeros(parts, np.int64)
     for c in nb.prange(parts):
         k = 0
+        m = 0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             q = np.float64(cut_rate * cost[i])
             if q > 0.0:
-                k += _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, dummy, -1)
+                found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, dummy, -1)
+                if found > 0:
+                    who[c * CHUNK + m] = i
+                    m += 1
+                    k += found
         count[c + 1] = k
+        cutters[c] = m
     for c in range(parts):
         count[c + 1] += count[c]
     slots = np.empty(count[parts], np.int64)
     owners = np.empty(count[parts], np.int64)
     for c in nb.prange(parts):
         k = count[c]
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        for t in range(cutters[c]):
+            i = np.int64(who[c * CHUNK + t])
             q = np.float64(cut_rate * cost[i])
-            if q > 0.0:
-                found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, slots, k)
-                owners[k:k + found] = i
-                k += found
+            found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, slots, k)
+            owners[k:k + found] = i
+            k += found
     return slots, owners
 
 

@@ -266,7 +266,7 @@ def family_counts(indptr, family):
 
 
 def aggregate(indptr, nbr, n_family, score, listed, acted, observed, spread, n_bits,
-              tie_mean, listed_ties, degree, friend_degree, did_count, obs_count):
+              tie_mean, listed_ties, degree, friend_degree, did_count, obs_count, words=None):
     """One pass over every tie: what each person sees of its ties.
 
     tie_mean: mean score of the ties (own score where none), summed exactly in 32-bit fixed
@@ -277,7 +277,8 @@ def aggregate(indptr, nbr, n_family, score, listed, acted, observed, spread, n_b
     assert 3 * n_bits <= 16
     lo, hi = float(score.min()), float(score.max())
     scale = (2.0**32 - 2**10) / max(hi - lo, 1e-30)  # headroom for float rounding
-    words = np.empty(len(score), np.uint64)
+    if words is None:  # each person's packed score and flags (a buffer the caller may keep)
+        words = np.empty(len(score), np.uint64)
     _pack(score, lo, scale, listed, acted, observed, n_bits, words)
     _aggregate(indptr, nbr, n_family, score, words, lo, scale, n_bits, spread, tie_mean, listed_ties,
                degree, friend_degree, did_count, obs_count)
