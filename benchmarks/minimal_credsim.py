@@ -27,8 +27,9 @@ Bound.  The least a step must move:
       cost more, see `gather.py`) + own score 4 B x N read + new score 4 B x N written
     ratio = measured step time / (bytes / STREAM triad bandwidth measured in the same run)
 A second, gather-aware bound charges each "far" tie (to a person more than FAR indices
-away; about 10 % of credsim's ties) the measured random-gather time (`gather.py`) instead of
-4 streamed bytes: what the ties' locality leaves to pay.
+away; about 8 % of credsim's ties) the measured random-gather time (`gather.py`) instead of
+4 streamed bytes.  Since long-range ties are bundled between partner communities (a pass
+reads each partner in order), this bound is pessimistic; the plain bound is the target.
 
 `--graph random` swaps in a G(n, m)-like random graph (same mean degree, same slotted layout,
 slack 0) to show what locality is worth.

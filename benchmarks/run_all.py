@@ -1,6 +1,6 @@
 """Run every benchmark of issue #3 with one command and report.
 
-    .venv/bin/python -m benchmarks            # full: about 30-45 minutes on 2 cores
+    .venv/bin/python -m benchmarks            # full: about 3-4 minutes on 2 cores
     .venv/bin/python -m benchmarks --quick    # a few minutes: no 1e7, fewer steps
 
 Each benchmark runs in a fresh subprocess (its peak memory is its own):
