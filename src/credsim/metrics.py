@@ -119,7 +119,7 @@ def quantiles(x: np.ndarray, qs) -> np.ndarray:
     pos = (len(x) - 1) * np.asarray(qs, dtype=np.float64)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, len(x) - 1)
-    parts = nb.get_num_threads() if len(x) >= 1 << 18 else 1
+    parts = nb.get_num_threads() if len(x) >= 1 << 15 else 1
     stats = _order_stats(np.ascontiguousarray(x, dtype=np.float32), np.concatenate([lo, hi]), parts)
     a, b = stats[: len(lo)].astype(np.float64), stats[len(lo):].astype(np.float64)
     return a + (b - a) * (pos - lo)
