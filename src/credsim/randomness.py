@@ -99,15 +99,11 @@ def below_logistic(u, x):
     """
     y = abs(x)
     inverse_tail = 2.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0))))
-    m = 1.0 - y * (1.0 - y * (0.5 - y * (1.0 / 6.0)))
-    if x <= 0.0:
-        if (u - 1e-9) * inverse_tail > 1.0:  # u > upper bound of p + 1e-9
-            return False
-        if y < 1.5 and (u + 1e-9) * (1.0 + m) < m:  # u < lower bound of p - 1e-9
-            return True
-    else:
-        if (1.0 - 1e-9 - u) * inverse_tail > 1.0:  # u < 1 - upper bound of p - 1e-9
-            return True
-        if y < 1.5 and (1.0 + 1e-9 - u) * (1.0 + m) < m:  # u > 1 - lower bound of p + 1e-9
-            return False
+    v = u if x <= 0.0 else 1.0 - u  # for x > 0: 1 - u against 1 - logistic(x) = logistic(-y)
+    if (v - 1e-9) * inverse_tail > 1.0:  # v > upper bound of logistic(-y) + 1e-9
+        return x > 0.0
+    if y < 1.5:
+        m = 1.0 - y * (1.0 - y * (0.5 - y * (1.0 / 6.0)))
+        if (v + 1e-9) * (1.0 + m) < m:  # v < lower bound of logistic(-y) - 1e-9
+            return x <= 0.0
     return u < 1.0 / (1.0 + np.exp(-x))
