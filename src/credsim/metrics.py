@@ -129,7 +129,7 @@ def _share(num, den) -> float:
     return float(num) / float(den) if den else 0.0
 
 
-CHUNK = 1 << 16  # persons per partial sum: sums do not depend on the number of threads
+CHUNK = 1 << 13  # persons per partial sum (small parts keep 2+ threads busy alike): sums do not depend on the number of threads
 
 # float sums of `_person_sums`
 F_SCORE, F_INTERNAL, F_SALIENCE, F_RISK, F_HARDSHIP, F_INCOME, F_DS, F_DSS, F_DST = range(9)

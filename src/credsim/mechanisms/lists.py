@@ -34,7 +34,7 @@ def _listing_hits(sim, ctx, subject: str, n: int) -> tuple[np.ndarray, np.ndarra
     return true_hit, false_hit
 
 
-CHUNK = 1 << 16  # persons per partial count (counts do not depend on the number of threads)
+CHUNK = 1 << 13  # persons per partial count (counts do not depend on the number of threads)
 TRUE_HIT, FALSE_HIT = 1, 2
 
 

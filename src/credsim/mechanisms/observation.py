@@ -41,7 +41,7 @@ def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov,
         seen[i] = bits
 
 
-CHUNK = 1 << 16
+CHUNK = 1 << 13
 
 
 @nb.njit(parallel=True, cache=True)

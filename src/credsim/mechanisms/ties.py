@@ -88,7 +88,7 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     return found
 
 
-CHUNK = 1 << 14  # persons per part of the cut draws (the draws do not depend on the parts)
+CHUNK = 1 << 12  # persons per part of the cut draws (the draws do not depend on the parts)
 
 
 @nb.njit(parallel=True, cache=True)
