@@ -111,3 +111,16 @@ def test_one_partner_is_still_a_network():
     _, g, _ = _graph(partners=1)
     i, j, _ = _edges(g)
     assert len(i) > 0 and not np.any(i == j)
+
+
+def test_family_counts_follow_a_swapped_graph():
+    """friend_degree = live ties - family ties, with the family ties of the graph in use: the
+    Granovetter check swaps in an all-to-all graph with no family ties."""
+    from credsim.engine.simulation import Simulation
+    from credsim.validation.granovetter import all_to_all, threshold_scenario
+
+    sim = Simulation(threshold_scenario(0.1, seed=1), memory_check=False)
+    assert sim.society.graph.n_family.sum() > 0
+    sim.society.graph = all_to_all(100)
+    view = sim._perceive()
+    assert np.all(view.degree == 99) and np.all(view.friend_degree == 99)

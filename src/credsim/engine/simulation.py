@@ -27,7 +27,7 @@ from ..scenario.events import channel_of
 from ..scenario.load import timeline_scenarios
 from ..scenario.schema import Scenario
 from ..society import Society, check_memory, make_society
-from ..society.network import aggregate, family_counts, spread_table
+from ..society.network import aggregate, spread_table
 from ..randomness import streams
 from .rulebook import Rulebook
 from . import checkpoint
@@ -56,6 +56,12 @@ class NetworkView:
     tie_obs: np.ndarray
 
 
+def _new_view(n: int) -> NetworkView:
+    return NetworkView(tie_mean=np.empty(n, np.float32), listed_ties=np.empty(n, np.int32),
+                       degree=np.empty(n, np.int32), friend_degree=np.empty(n, np.int32),
+                       tie_did=np.empty(n, np.uint64), tie_obs=np.empty(n, np.uint64))
+
+
 class Simulation:
     """One run: `Simulation(scenario).run()` or step by step with `step()`."""
 
@@ -77,30 +83,21 @@ class Simulation:
         self.income_ref = float(np.median(self.society.persons.income_base))
         self.channel_of = channel_of
         self._spread = spread_table(N_SEEN)
-        self._n_family = family_counts(self.society.graph.indptr, self.society.graph.family)
+        # the view after a step goes into the buffer the view before last used: a step's phases
+        # read the view of its start, so two suffice, and no new pages are touched each step
+        # (at 10M persons, 400 MB of fresh pages cost about 0.1 s)
+        self._buffers = [_new_view(self.society.graph.n) for _ in range(2)]
+        self._words = np.empty(self.society.graph.n, np.uint64)  # each person's packed word
         self.view = self._perceive()
         self.rows: list[dict] = []
         self.last_ctx: StepContext | None = None  # the last step's context, for observers (the register)
 
     def _perceive(self) -> NetworkView:
-        """The view after this step, written into the buffer the view before last used: a step's
-        phases read the view of its start, so two buffers suffice, and no new pages are
-        touched each step (at 10M persons, 400 MB of fresh pages cost about 0.1 s)."""
+        """What every person sees of its ties after this step (into the older buffer)."""
         g, st = self.society.graph, self.state
-        if not hasattr(self, "_buffers"):
-            n = g.n
-            self._buffers = [NetworkView(
-                tie_mean=np.empty(n, np.float32),
-                listed_ties=np.empty(n, np.int32),
-                degree=np.empty(n, np.int32),
-                friend_degree=np.empty(n, np.int32),
-                tie_did=np.empty(n, np.uint64),
-                tie_obs=np.empty(n, np.uint64),
-            ) for _ in range(2)]
-            self._words = np.empty(n, np.uint64)
         v = self._buffers[0]
         self._buffers.reverse()
-        aggregate(g.indptr, g.nbr, self._n_family, st.score, st.black, st.acted, st.observed, self._spread,
+        aggregate(g.indptr, g.nbr, g.n_family, st.score, st.black, st.acted, st.observed, self._spread,
                   N_SEEN, v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs,
                   self._words)
         return v

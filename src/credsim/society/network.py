@@ -41,6 +41,15 @@ class Graph:
     def n(self) -> int:
         return len(self.indptr) - 1
 
+    @property
+    def n_family(self) -> np.ndarray:
+        """int32 (N): family ties of each person, all live (family ties are never cut), counted
+        once per family array (a graph swapped in, as the Granovetter check does, counts anew)."""
+        if getattr(self, "_n_family_of", None) is not self.family:
+            self._n_family = family_counts(self.indptr, self.family)
+            self._n_family_of = self.family
+        return self._n_family
+
 
 _SENTINEL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -266,19 +275,19 @@ def family_counts(indptr, family):
 
 
 def aggregate(indptr, nbr, n_family, score, listed, acted, observed, spread, n_bits,
-              tie_mean, listed_ties, degree, friend_degree, did_count, obs_count, words=None):
+              tie_mean, listed_ties, degree, friend_degree, did_count, obs_count, words):
     """One pass over every tie: what each person sees of its ties.
 
     tie_mean: mean score of the ties (own score where none), summed exactly in 32-bit fixed
     point over the range of the scores; listed_ties: blacklisted ties; degree, friend_degree:
-    live ties (family ties are never cut: n_family, from `family_counts`, are all live); did_count[i], obs_count[i]: in lane b (`lane(word, b)`, b < n_bits), the ties
-    whose bit b was set in `acted` / `observed` last step (12-bit lanes of one uint64).
+    live ties (family ties are never cut: n_family, `Graph.n_family`, are all live);
+    did_count[i], obs_count[i]: in lane b (`lane(word, b)`, b < n_bits), the ties whose bit b
+    was set in `acted` / `observed` last step (12-bit lanes of one uint64).  words: a buffer of
+    N uint64 for each person's packed score and flags.
     """
     assert 3 * n_bits <= 16
     lo, hi = float(score.min()), float(score.max())
     scale = (2.0**32 - 2**10) / max(hi - lo, 1e-30)  # headroom for float rounding
-    if words is None:  # each person's packed score and flags (a buffer the caller may keep)
-        words = np.empty(len(score), np.uint64)
     _pack(score, lo, scale, listed, acted, observed, n_bits, words)
     _aggregate(indptr, nbr, n_family, score, words, lo, scale, n_bits, spread, tie_mean, listed_ties,
                degree, friend_degree, did_count, obs_count)
