@@ -27,18 +27,14 @@ except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from common import emit, log, stats
 
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-M1 = np.uint64(0xBF58476D1CE4E5B9)
-M2 = np.uint64(0x94D049BB133111EB)
+from credsim.randomness import _GOLDEN as GOLDEN, mix  # the engine's own SplitMix64 finalizer
+
 INV24 = np.float32(1.0 / 16777216.0)
 
 
 @nb.njit(inline="always")
 def splitmix64(x):
-    z = x + GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * M1
-    z = (z ^ (z >> np.uint64(27))) * M2
-    return z ^ (z >> np.uint64(31))
+    return mix(x + GOLDEN)
 
 
 @nb.njit(inline="always")
