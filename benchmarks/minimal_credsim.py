@@ -10,26 +10,36 @@ with ties clustered by region and household; mean degree 10).  Each step is one
     u1, u2 = two float32 uniforms from splitmix64(step key, i)   (counter-based)
     s_out[i] = s_in[i] + 0.01 * (1000 - s_in[i]) - 10 * (u1 < p and u2 < 0.1)
 
-Scores are float32, double buffered (s_in, s_out swap each step), nothing is allocated per
-step, and the result is bit-identical for any thread count (checked on every run: each
-person's sum is done by one thread, so `fastmath`'s reassociation cannot depend on threads).
+Kernels, timed alternately on the same graph (`--kernels`, the first is the reference):
 
-Two kernels, timed alternately on the same graph (`--kernels`): `plain`, the loop above, and
-`prefetch`, the same loop with a software prefetch (`llvm.prefetch` through a Numba
-intrinsic) of the score of the tie PREFETCH_AHEAD slots ahead.  Both give bitwise the same
-scores (checked).  The headline figures are the faster kernel's.  Two diagnostic half-kernels
-(`--diagnostics`, not the model) split the time: `rows_only`, the per-person loop over the
-slots without the gathers, and `gathers_only`, the gathers in one flat prefetched pass.
+- `plain`: the loop above over the slotted CSR, scores float32, double buffered.
+- `prefetch`: the same loop with a software prefetch (`llvm.prefetch` through a Numba
+  intrinsic) of the score of the tie PREFETCH_AHEAD slots ahead; bitwise the same as `plain`.
+- `blocked` (the headline): the same model on a layout built once from the same graph
+  (`Blocked`, outside the timed steps, like the graph itself), scores int32 fixed point
+  (1/16384 of a point), so sums are exact integers.  Rows without row loops (a flat running
+  sum per part of SUB persons), near ties as int16 offsets without free slots, far ties
+  (more than FAR persons away) by propagation blocking: one pass in source order writes their
+  scores to bins by destination block, each block adds its bin before its rows.  It agrees
+  with `plain` up to the fixed-point rounding (checked: the largest score difference after
+  two steps and both kernels' action counts are reported).
 
-Bound.  The least a step must move:
-    indptr 8 B x (N + 1) + nbr 4 B x slots (free slots included: the layout reads them)
+Nothing is allocated per step, and every kernel is bit-identical for any thread count
+(checked on every run: each person's sum is done by one thread; `blocked`'s sums are exact).
+The headline figures are the faster kernel's.  Diagnostic half-kernels (`--diagnostics`,
+not the model) split the time: `rows_only`, `plain`'s per-person loop over the slots without
+the gathers; `gathers_only`, its gathers in one flat prefetched pass; `far_only`, `blocked`'s
+far-tie pass alone.
+
+Bound.  The least a step must move ("state read and written once, every tie read once"):
+    indptr 8 B x (N + 1) + a tie index 4 B x live ties (free slots are not ties)
     + gathered neighbour scores 4 B x live ties (counted as if streamed once; random gathers
       cost more, see `gather.py`) + own score 4 B x N read + new score 4 B x N written
     ratio = measured step time / (bytes / STREAM triad bandwidth measured in the same run)
-A second, gather-aware bound charges each "far" tie (to a person more than FAR indices
-away; about 8 % of credsim's ties) the measured random-gather time (`gather.py`) instead of
-4 streamed bytes.  Since long-range ties are bundled between partner communities (a pass
-reads each partner in order), this bound is pessimistic; the plain bound is the target.
+(Up to run 7 the bound also counted the free slots, 4 B each, which `plain` reads; the
+`blocked` kernel does not, so they are out.)  A second, gather-aware bound charges each "far"
+tie (to a person more than FAR indices away; about 8 % of credsim's ties) the measured
+random-gather time (`gather.py`) instead of 4 streamed bytes.  The plain bound is the target.
 
 `--graph random` swaps in a G(n, m)-like random graph (same mean degree, same slotted layout,
 slack 0) to show what locality is worth.
@@ -175,6 +185,144 @@ def gathers_only(indptr, nbr, s_in, s_out, key):
 DIAGNOSTICS = {"rows_only": rows_only, "gathers_only": gathers_only}
 
 
+# ---------------------------------------------------------------- the blocked kernel
+# Scores as int32 fixed point (1/SCALE of a point; float32 holds every value below 1024
+# points exactly), so a person's sum over its ties is an exact integer sum: any order, any
+# thread count, the same bits.  Three ideas (docs/performance.md, "the minimal kernel"):
+# 1. rows without row loops: per part of SUB persons, one flat pass over the part's near ties
+#    writes the running sum P (in L1); a person's sum is P[end] - P[start].  No branch ends a
+#    row, so the short rows cost no mispredicted branch each.
+# 2. compact ties: a near tie is an int16 offset from its part's first person (2 bytes, not 4);
+#    free slots are not stored; live-tie and near-tie counts are uint8.
+# 3. far ties (more than FAR persons away) by propagation blocking: a pass in source order
+#    reads their scores nearly in order and writes them to bins by destination block (BLK
+#    persons); each block adds its bin into a local array before its rows.  No random gathers.
+SCALE = 16384
+INV_SCALE = np.float32(1.0 / SCALE)
+SUB = 512
+BLK = 8192
+
+
+@nb.njit(parallel=True, cache=True)
+def _far_pass(src, pos, g_in, V):
+    """V[pos[k]] = g_in[src[k]], k in source order (so g_in is read nearly in order)."""
+    m = len(src)
+    ch = 1 << 14
+    for c in nb.prange((m + ch - 1) // ch):
+        for k in range(np.uint64(c * ch), np.uint64(min(c * ch + ch, m))):
+            V[np.uint64(pos[k])] = g_in[np.uint64(src[k])]
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def _blocked_pass(cptr, near, cnt, deg, g_in, g_out, key, V, dloc, binptr, buf, facc, recip, sub, blk):
+    n = len(g_in)
+    acted = 0
+    seen = 0
+    for bidx in nb.prange((n + blk - 1) // blk):
+        tid = nb.get_thread_id()
+        P = buf[tid]
+        F = facc[tid]
+        F[:] = 0
+        for v in range(np.uint64(binptr[bidx]), np.uint64(binptr[bidx + 1])):
+            F[np.uint64(dloc[v])] += V[v]
+        bstart = bidx * blk
+        bend = min(bstart + blk, n)
+        for a0 in range(bstart, bend, sub):
+            a = np.uint64(a0)
+            b = np.uint64(min(a0 + sub, bend))
+            s0 = np.uint64(cptr[a0 // sub])
+            s1 = np.uint64(cptr[a0 // sub + 1])
+            run = np.int64(0)
+            P[0] = 0
+            for slot in range(s0, s1):
+                run += g_in[np.uint64(np.int64(a) + np.int64(near[slot]))]
+                P[slot - s0 + np.uint64(1)] = run
+            lo = np.int64(0)
+            q = np.uint64(0)
+            for i in range(a, b):
+                q += np.uint64(cnt[i])
+                hi = P[q]
+                tot = hi - lo + F[i - np.uint64(bstart)]
+                lo = hi
+                k = deg[i]
+                s = np.float32(g_in[i]) * INV_SCALE
+                m = np.float32(tot) * recip[k] if k > 0 else s
+                p = P0 + P1 * (np.float32(1.0) - m / BASE)
+                p = min(max(p, np.float32(0.0)), np.float32(1.0))
+                u1, u2 = two_uniforms(key, i)
+                ac = u1 < p
+                o = ac & (u2 < OBS)
+                x = s + DECAY * (BASE - s) - PENALTY * np.float32(o)
+                g_out[i] = np.int32(np.floor(x * np.float32(SCALE) + np.float32(0.5)))
+                acted += ac
+                seen += o
+    return acted, seen
+
+
+class Blocked:
+    """The blocked layout of a graph (built once, outside the timed steps) and its step."""
+
+    def __init__(self, indptr, nbr, sub: int = SUB, blk: int = BLK):
+        n = len(indptr) - 1
+        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+        live = nbr >= 0
+        far = live & (np.abs(nbr.astype(np.int64) - owner) > FAR)
+        near = live & ~far
+        deg = np.bincount(owner[live], minlength=n)
+        small = np.uint8 if deg.max() < 256 else np.uint16
+        self.deg = deg.astype(small)
+        self.cnt = np.bincount(owner[near], minlength=n).astype(small)
+        off = nbr[near].astype(np.int64) - (owner[near] // sub) * sub  # |off| <= FAR + sub
+        self.near = off.astype(np.int16)
+        self.cptr = np.zeros((n + sub - 1) // sub + 1, np.int64)
+        np.cumsum(np.add.reduceat(self.cnt.astype(np.int64), np.arange(0, n, sub)), out=self.cptr[1:])
+        fsrc, fdst = nbr[far].astype(np.int64), owner[far]
+        del owner, live, far, near, off
+        by_dst = np.lexsort((fsrc, fdst // blk))  # V: by destination block, then source
+        by_src = np.lexsort((fdst, fsrc))
+        vpos = np.empty(len(by_dst), np.int64)
+        vpos[by_dst] = np.arange(len(by_dst))
+        self.src, self.pos = fsrc[by_src].astype(np.int32), vpos[by_src].astype(np.int32)
+        self.dloc = (fdst[by_dst] % blk).astype(np.uint16)
+        self.binptr = np.zeros((n + blk - 1) // blk + 1, np.int64)
+        np.cumsum(np.bincount(fdst // blk, minlength=len(self.binptr) - 1), out=self.binptr[1:])
+        threads = nb.config.NUMBA_NUM_THREADS
+        self.V = np.zeros(len(self.src), np.int32)
+        self.buf = np.zeros((threads, int(np.diff(self.cptr).max()) + 1), np.int64)
+        self.facc = np.zeros((threads, blk), np.int64)
+        self.recip = (1.0 / (float(SCALE) * np.maximum(np.arange(int(deg.max()) + 1), 1))).astype(np.float32)
+        self.n, self.sub, self.blk, self.far = n, sub, blk, len(self.src)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(x.nbytes for x in (self.deg, self.cnt, self.near, self.cptr, self.src, self.pos,
+                                      self.dloc, self.binptr, self.V))
+
+    def moved_bytes(self) -> int:
+        """What a step reads and writes: the layout once, the state read and written once,
+        the far values written and read once, the far sources' scores gathered (counted as
+        4 bytes each, as the bound counts the near ones)."""
+        return self.nbytes + 4 * self.n * 2 + 4 * self.far * 2
+
+    def step(self, g_in, g_out, key):
+        _far_pass(self.src, self.pos, g_in, self.V)
+        return _blocked_pass(self.cptr, self.near, self.cnt, self.deg, g_in, g_out, key, self.V, self.dloc,
+                             self.binptr, self.buf, self.facc, self.recip, self.sub, self.blk)
+
+    def far_only(self, g_in, g_out, key):
+        """Diagnostic: the far-tie pass alone."""
+        _far_pass(self.src, self.pos, g_in, self.V)
+        return 0, 0
+
+    @staticmethod
+    def state(scores):
+        return np.floor(scores.astype(np.float64) * SCALE + 0.5).astype(np.int32)
+
+    @staticmethod
+    def scores(state):
+        return state.astype(np.float64) / SCALE
+
+
 def credsim_graph(n: int, mean_degree: float, seed: int):
     from credsim import load_scenario
     from credsim.randomness import streams
@@ -208,8 +356,10 @@ def random_graph(n: int, mean_degree: float, seed: int):
     return indptr, nbr, {"slack": 0, "locality": 0.0}
 
 
-def min_bytes(n: int, slots: int, live: int) -> dict:
-    parts = {"indptr": 8 * (n + 1), "nbr": 4 * slots, "gathered_scores": 4 * live,
+def min_bytes(n: int, live: int) -> dict:
+    """The least a step must move: row pointers, every live tie's index once (free slots are
+    not ties), every live tie's score gathered once, the state read and written once."""
+    parts = {"indptr": 8 * (n + 1), "tie_index": 4 * live, "gathered_scores": 4 * live,
              "score_in": 4 * n, "score_out": 4 * n}
     return {"parts": parts, "total": sum(parts.values())}
 
@@ -221,20 +371,55 @@ def far_ties(indptr, nbr) -> int:
     return int(np.count_nonzero(np.abs(nbr[live].astype(np.int64) - owner[live]) > FAR))
 
 
-def _same_across_threads(kernel, indptr, nbr, s0, seed) -> tuple[bool, np.ndarray]:
-    """Two steps with 1 thread and with every thread: bitwise the same scores and counts?"""
-    threads = nb.config.NUMBA_NUM_THREADS
-    outs = []
-    for th in (1, threads):
-        nb.set_num_threads(th)
-        x, y = s0.copy(), np.empty_like(s0)
+def _runners(names, indptr, nbr) -> tuple[dict, float]:
+    """name -> (step(state_in, state_out, key), state from scores, scores from state); and the
+    seconds spent building the blocked layout (0 when no blocked kernel is asked for)."""
+    out, blocked, layout_s = {}, None, 0.0
+    for name in names:
+        if name in ("blocked", "far_only"):
+            if blocked is None:
+                t = time.perf_counter()
+                blocked = Blocked(indptr, nbr)
+                layout_s = time.perf_counter() - t
+            out[name] = (getattr(blocked, "step" if name == "blocked" else name), Blocked.state, Blocked.scores)
+        else:
+            k = KERNELS.get(name) or DIAGNOSTICS[name]
+            out[name] = (lambda x, y, key, k=k: k(indptr, nbr, x, y, key), np.copy,
+                         lambda st: st.astype(np.float64))
+    return out, layout_s, blocked
+
+
+def _two_steps(run, s0, seed, threads):
+    """Scores and (acted, observed) counts after two steps with `threads` threads."""
+    step_, to_state, to_scores = run
+    nb.set_num_threads(threads)
+    try:
+        x = to_state(s0)
+        y = np.empty_like(x)
         counts = []
         for t in range(2):
-            counts.append(kernel(indptr, nbr, x, y, step_key(seed, t)))
+            counts.append(tuple(int(c) for c in step_(x, y, step_key(seed, t))))
             x, y = y, x
-        outs.append((x, counts))
-    nb.set_num_threads(threads)
-    return bool(np.array_equal(outs[0][0], outs[1][0]) and outs[0][1] == outs[1][1]), outs[1][0]
+    finally:
+        nb.set_num_threads(nb.config.NUMBA_NUM_THREADS)
+    return to_scores(x), counts
+
+
+def _checks(runs, s0, seed) -> dict:
+    """Per kernel: bitwise the same after two steps with 1 thread and with every thread? and
+    against `plain` (the float32 reference; `blocked` is fixed point, so equal up to rounding):
+    the largest score difference and the (acted, observed) counts of both."""
+    out, ref = {}, None
+    for name, run in runs.items():
+        one, c1 = _two_steps(run, s0, seed, 1)
+        every, c = _two_steps(run, s0, seed, nb.config.NUMBA_NUM_THREADS)
+        out[name] = {"identical_across_thread_counts": bool(np.array_equal(one, every) and c1 == c), "counts": c}
+        if ref is None:
+            ref = (every, c)
+        else:
+            out[name].update({"max_abs_score_diff_to_first": float(np.abs(every - ref[0]).max()),
+                              "counts_first": ref[1]})
+    return out
 
 
 def main(argv=None) -> dict:
@@ -245,16 +430,24 @@ def main(argv=None) -> dict:
     ap.add_argument("--reps", type=int, default=5, help="repetitions per kernel (the kernels alternate)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--graph", choices=("credsim", "random"), default="credsim")
-    ap.add_argument("--kernels", default="plain,prefetch", help="comma list of: " + ", ".join(KERNELS))
-    ap.add_argument("--diagnostics", default="rows_only,gathers_only",
-                    help="comma list (or '') of diagnostic half-kernels timed alongside: " + ", ".join(DIAGNOSTICS))
+    ap.add_argument("--kernels", default="plain,blocked",
+                    help="comma list of: " + ", ".join([*KERNELS, "blocked"]) + " (the first is the reference)")
+    ap.add_argument("--diagnostics", default="rows_only,gathers_only,far_only",
+                    help="comma list (or '') of diagnostic half-kernels timed alongside: "
+                         + ", ".join([*DIAGNOSTICS, "far_only"]))
     ap.add_argument("--bandwidth", type=float, default=None,
                     help="GB/s to compute the bound with (default: measure a STREAM triad here)")
     ap.add_argument("--gather-ns", type=float, default=None,
                     help="ns per random gather, for the gather-aware bound (default: measure here)")
     a = ap.parse_args(argv)
-    kernels = {k: KERNELS[k] for k in a.kernels.split(",")}
-    diagnostics = {k: DIAGNOSTICS[k] for k in a.diagnostics.split(",") if k}
+    kernels = a.kernels.split(",")
+    diagnostics = [k for k in a.diagnostics.split(",") if k]
+    for k in kernels:
+        if k not in (*KERNELS, "blocked"):
+            ap.error(f"--kernels: unknown kernel {k!r}; allowed: {', '.join([*KERNELS, 'blocked'])}")
+    for k in diagnostics:
+        if k not in (*DIAGNOSTICS, "far_only"):
+            ap.error(f"--diagnostics: unknown diagnostic {k!r}; allowed: {', '.join([*DIAGNOSTICS, 'far_only'])}")
 
     t = time.perf_counter()
     indptr, nbr, layout = (credsim_graph if a.graph == "credsim" else random_graph)(a.n, a.degree, a.seed)
@@ -267,34 +460,36 @@ def main(argv=None) -> dict:
     log(f"minimal[{a.graph}] n={n:,}: society in {gen_s:.1f} s, {live / n:.2f} live ties/person "
         f"({far / live:.0%} far), {slots / n:.2f} slots/person")
 
-    peak_reset = reset_peak()  # from here VmHWM is the steps' own peak
+    peak_reset = reset_peak()  # from here VmHWM is the steps' (and the blocked layout's) own peak
+    runs, layout_s, blocked = _runners(kernels + diagnostics, indptr, nbr)
+    if blocked is not None:
+        log(f"  blocked layout in {layout_s:.1f} s: {blocked.nbytes / n:.1f} bytes/person "
+            f"(the slotted CSR: {(indptr.nbytes + nbr.nbytes) / n:.1f})")
     s0 = np.full(n, BASE, np.float32)
-    checks, ref = {}, None
-    for name, kernel in kernels.items():
-        same, out = _same_across_threads(kernel, indptr, nbr, s0, a.seed)
-        checks[name] = {"identical_across_thread_counts": same,
-                        "identical_to_first_kernel": True if ref is None else bool(np.array_equal(out, ref))}
-        ref = out if ref is None else ref
-    del ref, out
+    checks = _checks({k: runs[k] for k in kernels}, s0, a.seed)
     gc.collect()
 
-    timed = {**kernels, **diagnostics}
-    states = {name: [s0.copy(), np.empty_like(s0), 0] for name in timed}
-    per_step = {name: [] for name in timed}
+    states = {name: [runs[name][1](s0), None, 0] for name in runs}
+    for st_ in states.values():
+        st_[1] = np.empty_like(st_[0])
+    per_step = {name: [] for name in runs}
     for r in range(a.reps):
-        for name, kernel in timed.items():
+        for name, (step_, _, _) in runs.items():
             st_ = states[name]
             t = time.perf_counter()
             for _ in range(a.steps):
-                kernel(indptr, nbr, st_[0], st_[1], step_key(a.seed, st_[2]))
+                step_(st_[0], st_[1], step_key(a.seed, st_[2]))
                 st_[0], st_[1] = st_[1], st_[0]
                 st_[2] += 1
             dt = (time.perf_counter() - t) / a.steps
             per_step[name].append(dt)
-            log(f"  rep {r} {name:8s}: {dt * 1e3:.1f} ms/step, {n / dt / 1e6:.1f} M agent-steps/s")
-    mean_end = {name: float(states[name][0].mean(dtype=np.float64)) for name in kernels}
-    working = int(indptr.nbytes + nbr.nbytes + 2 * s0.nbytes)
-    del states, s0
+            log(f"  rep {r} {name:12s}: {dt * 1e3:.1f} ms/step, {n / dt / 1e6:.1f} M agent-steps/s")
+    mean_end = {name: float(runs[name][2](states[name][0]).mean()) for name in kernels}
+    working = {"plain": int(indptr.nbytes + nbr.nbytes + 2 * s0.nbytes)}
+    if blocked is not None:
+        working["blocked"] = int(blocked.nbytes + 2 * 4 * n + blocked.buf.nbytes + blocked.facc.nbytes)
+        moved_blocked = blocked.moved_bytes()
+    del states, s0, runs, blocked
     gc.collect()
 
     peak_steps = peak_rss_bytes() if peak_reset else None  # before the STREAM and gather arrays below
@@ -316,7 +511,7 @@ def main(argv=None) -> dict:
         gather_ns = g[f"random_{nb.config.NUMBA_NUM_THREADS}t_ns"]["min"]
     else:
         gather_ns = a.gather_ns
-    mb = min_bytes(n, slots, live)
+    mb = min_bytes(n, live)
     bound_s = mb["total"] / (bw * 1e9)
     # gather-aware: the far ties' scores cost a random gather each instead of 4 streamed bytes
     gbound_s = (mb["total"] - 4 * far) / (bw * 1e9) + far * gather_ns * 1e-9
@@ -327,7 +522,10 @@ def main(argv=None) -> dict:
                        "ratio_to_bound": st["median"] / bound_s, "ratio_to_bound_best": st["min"] / bound_s,
                        "ratio_to_gather_bound": st["median"] / gbound_s,
                        "effective_GBps": mb["total"] / st["median"] / 1e9,
-                       "mean_score_end": mean_end[name], **checks[name]}
+                       "mean_score_end": mean_end[name], **checks[name],
+                       "working_set_bytes": working.get(name, working["plain"])}
+        if name == "blocked":
+            res_k[name]["bytes_moved"] = moved_blocked
         log(f"minimal[{a.graph}] n={n:,} {name}: {st['median'] * 1e3:.1f} ms/step (spread {st['spread']:.0%}), "
             f"bound {bound_s * 1e3:.1f} ms at {bw:.1f} GB/s -> ratio {res_k[name]['ratio_to_bound']:.2f}; "
             f"gather-aware bound {gbound_s * 1e3:.1f} ms -> {res_k[name]['ratio_to_gather_bound']:.2f}; "
@@ -337,15 +535,15 @@ def main(argv=None) -> dict:
         "bench": "minimal_credsim", "graph": a.graph, "layout": layout, "n": n,
         "mean_degree_requested": a.degree, "live_ties_per_person": live / n, "slots_per_person": slots / n,
         "far_ties_per_person": far / n, "far_threshold": FAR,
-        "society_s": gen_s, "steps_per_rep": a.steps, "reps": a.reps, "threads": nb.config.NUMBA_NUM_THREADS,
+        "society_s": gen_s, "blocked_layout_s": layout_s, "steps_per_rep": a.steps, "reps": a.reps, "threads": nb.config.NUMBA_NUM_THREADS,
         "bytes_per_step": mb, "bandwidth_GBps": bw, "bound_s": bound_s,
         "gather_ns": gather_ns, "gather_bound_s": gbound_s,
         "kernels": res_k, "kernel": best, **res_k[best],
-        "diagnostics": {name: {"step_s": stats(per_step[name]), "doc": DIAGNOSTICS[name].__doc__.split(":")[0]}
+        "diagnostics": {name: {"step_s": stats(per_step[name]), "doc": (DIAGNOSTICS.get(name) or Blocked.far_only).__doc__.split(":")[0]}
                         for name in diagnostics},
         "peak_rss_bytes": peak, "peak_rss_after_generation_bytes": peak_after_gen, "rss_bytes": rss_bytes(),
         "peak_rss_steps_bytes": peak_steps,
-        "working_set_bytes": working,
+        "working_set_bytes": res_k[best]["working_set_bytes"],
     }
     emit(res)
     return res

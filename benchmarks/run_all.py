@@ -393,7 +393,7 @@ def markdown(out: dict) -> str:
             rate = k["agent_steps_per_s"]
             L.append(f"| credsim minimal kernel, `{name}` | {_size(r['n'])} | {r['live_ties_per_person']:.1f} | "
                      f"{_si(rate['median'])} ({_si(rate['max'])}) | {rate['spread']:.0%} | "
-                     f"{_gib(r['peak_rss_bytes'])} (steps: {_gib(r.get('working_set_bytes'))}) | {r['society_s']:.1f} s | "
+                     f"{_gib(r['peak_rss_bytes'])} (steps: {_gib(k.get('working_set_bytes', r.get('working_set_bytes')))}) | {r['society_s']:.1f} s | "
                      f"{_f(k.get('ratio_to_mesa'), '{:,.0f}')} | "
                      f"{k['ratio_to_bound']:.2f} ({k['ratio_to_bound_best']:.2f}); gather-aware "
                      f"{k['ratio_to_gather_bound']:.2f} |")
@@ -417,10 +417,11 @@ def markdown(out: dict) -> str:
           "kernel, `steps:` is what the arrays its steps touch take). The minimal kernel's degree is its live ties per person (credsim's generator, requested 10).", ""]
     if any(r.get("diagnostics") for r in mins):
         L += ["**Where the minimal kernel's time goes** (ms per step, medians; the diagnostics are half-kernels, "
-              "not the model: `rows_only` is the per-person loop over the slots without the gathers, `gathers_only` "
-              "the gathers in one flat prefetched pass without per-person rows)", "",
-              "| persons | bandwidth bound | gather-aware bound | rows_only | gathers_only | plain | prefetch |",
-              "|---|---|---|---|---|---|---|"]
+              "not the model: `rows_only` is `plain`'s per-person loop over the slots without the gathers, "
+              "`gathers_only` its gathers in one flat prefetched pass without per-person rows, `far_only` "
+              "`blocked`'s far-tie pass; `layout` is the one-off build of the blocked layout, in seconds)", "",
+              "| persons | bandwidth bound | gather-aware bound | rows_only | gathers_only | plain | prefetch | far_only | blocked | layout |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
         for r in mins:
             d, k = r.get("diagnostics") or {}, r["kernels"]
 
@@ -428,7 +429,8 @@ def markdown(out: dict) -> str:
                 return _f(x and x["step_s"]["median"] * 1e3, "{:.1f}")
             L.append(f"| {_size(r['n'])} | {r['bound_s'] * 1e3:.1f} | {r['gather_bound_s'] * 1e3:.1f} | "
                      f"{ms(d.get('rows_only'))} | {ms(d.get('gathers_only'))} | {ms(k.get('plain'))} | "
-                     f"{ms(k.get('prefetch'))} |")
+                     f"{ms(k.get('prefetch'))} | {ms(d.get('far_only'))} | {ms(k.get('blocked'))} | "
+                     f"{_f(r.get('blocked_layout_s'), '{:.1f} s')} |")
         L.append("")
     for r in out.get("seed") or []:
         if "phases" not in r:
