@@ -10,7 +10,7 @@ Each benchmark runs in a fresh subprocess (its peak memory is its own):
   rngcost     ns per random number (NumPy float32; counter-based splitmix64 in Numba)
   mesa        the minimal model in Mesa 3.5.1, in the Mesa venv (`.venv-mesa`, Python 3.12+);
               skipped, with the command that makes the venv, where it is missing
-  minimal     the minimal model in one Numba kernel per step on credsim's own network,
+  minimal     the minimal model on credsim's own network (`plain` loop and `blocked` kernel),
               at 1e5, 1e6, 1e7: agent-steps/s and the ratio to its memory-bandwidth bound
   seed        the full `seed` scenario at 1e5, 1e6, 1e7: society generation, agent-steps/s,
               peak memory, each phase against its own bound; 1e7 runs a few steps and
