@@ -270,6 +270,8 @@ class Blocked:
     """The blocked layout of a graph (built once, outside the timed steps) and its step."""
 
     def __init__(self, indptr, nbr, sub: int = SUB, blk: int = BLK):
+        if blk % sub:
+            raise ValueError(f"blk ({blk}) must be a multiple of sub ({sub})")
         n = len(indptr) - 1
         owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
         live = nbr >= 0
