@@ -39,7 +39,10 @@ Bound.  The least a step must move ("state read and written once, every tie read
 (Up to run 7 the bound also counted the free slots, 4 B each, which `plain` reads; the
 `blocked` kernel does not, so they are out.)  A second, gather-aware bound charges each "far"
 tie (to a person more than FAR indices away; about 8 % of credsim's ties) the measured
-random-gather time (`gather.py`) instead of 4 streamed bytes.  The plain bound is the target.
+random-gather time (`gather.py`) instead of 4 streamed bytes.  A third, strict bound takes
+"state read and written once, every tie read once" literally: it does not charge the
+neighbours' scores again (they come from the state, read once), so it is about 40 % lower.
+The plain bound is the one the targets are quoted against.
 
 `--graph random` swaps in a G(n, m)-like random graph (same mean degree, same slotted layout,
 slack 0) to show what locality is worth.
@@ -527,12 +530,16 @@ def main(argv=None) -> dict:
     bound_s = mb["total"] / (bw * 1e9)
     # gather-aware: the far ties' scores cost a random gather each instead of 4 streamed bytes
     gbound_s = (mb["total"] - 4 * far) / (bw * 1e9) + far * gather_ns * 1e-9
+    # strict: the issue's words taken literally, "state read and written once, every tie read
+    # once": the neighbours' scores are not charged again (they come from the state once read)
+    sbound_s = (mb["total"] - mb["parts"]["gathered_scores"]) / (bw * 1e9)
     res_k = {}
     for name in kernels:
         st = stats(per_step[name])
         res_k[name] = {"step_s": st, "agent_steps_per_s": stats([n / x for x in per_step[name]]),
                        "ratio_to_bound": st["median"] / bound_s, "ratio_to_bound_best": st["min"] / bound_s,
                        "ratio_to_gather_bound": st["median"] / gbound_s,
+                       "ratio_to_strict_bound": st["median"] / sbound_s,
                        "effective_GBps": mb["total"] / st["median"] / 1e9,
                        "mean_score_end": mean_end[name], **checks[name],
                        "working_set_bytes": working.get(name, working["plain"])}
@@ -541,6 +548,7 @@ def main(argv=None) -> dict:
         log(f"minimal[{a.graph}] n={n:,} {name}: {st['median'] * 1e3:.1f} ms/step (spread {st['spread']:.0%}), "
             f"bound {bound_s * 1e3:.1f} ms at {bw:.1f} GB/s -> ratio {res_k[name]['ratio_to_bound']:.2f}; "
             f"gather-aware bound {gbound_s * 1e3:.1f} ms -> {res_k[name]['ratio_to_gather_bound']:.2f}; "
+            f"strict bound {sbound_s * 1e3:.1f} ms -> {res_k[name]['ratio_to_strict_bound']:.2f}; "
             f"identical across thread counts: {checks[name]['identical_across_thread_counts']}")
     best = min(res_k, key=lambda k: res_k[k]["step_s"]["median"])
     res = {
@@ -549,7 +557,7 @@ def main(argv=None) -> dict:
         "far_ties_per_person": far / n, "far_threshold": FAR,
         "society_s": gen_s, "blocked_layout_s": layout_s, "steps_per_rep": a.steps, "reps": a.reps, "threads": nb.config.NUMBA_NUM_THREADS,
         "bytes_per_step": mb, "bandwidth_GBps": bw, "bound_s": bound_s,
-        "gather_ns": gather_ns, "gather_bound_s": gbound_s,
+        "gather_ns": gather_ns, "gather_bound_s": gbound_s, "strict_bound_s": sbound_s,
         "kernels": res_k, "kernel": best, **res_k[best],
         "diagnostics": {name: {"step_s": stats(per_step[name]), "doc": (DIAGNOSTICS.get(name) or Blocked.far_only).__doc__.split(":")[0]}
                         for name in diagnostics},
