@@ -269,6 +269,14 @@ def _blocked_pass(cptr, near, cnt, deg, g_in, g_out, key, V, dloc, binptr, buf, 
     return acted, seen
 
 
+def tie_classes(indptr, nbr):
+    """Per slot: its owner (int64), whether it holds a live tie, and whether that tie is far
+    (to a person more than FAR indices away)."""
+    owner = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    live = nbr >= 0
+    return owner, live, live & (np.abs(nbr.astype(np.int64) - owner) > FAR)
+
+
 class Blocked:
     """The blocked layout of a graph (built once, outside the timed steps) and its step."""
 
@@ -276,16 +284,13 @@ class Blocked:
         if blk % sub:
             raise ValueError(f"blk ({blk}) must be a multiple of sub ({sub})")
         n = len(indptr) - 1
-        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        live = nbr >= 0
-        far = live & (np.abs(nbr.astype(np.int64) - owner) > FAR)
+        owner, live, far = tie_classes(indptr, nbr)
         near = live & ~far
         deg = np.bincount(owner[live], minlength=n)
         if deg.max() > 255:
             raise ValueError(f"the blocked layout holds at most 255 ties a person, not {deg.max()}")
-        small = np.uint8
-        self.deg = deg.astype(small)
-        self.cnt = np.bincount(owner[near], minlength=n).astype(small)
+        self.deg = deg.astype(np.uint8)
+        self.cnt = np.bincount(owner[near], minlength=n).astype(np.uint8)
         off = nbr[near].astype(np.int64) - (owner[near] // sub) * sub  # |off| <= FAR + sub
         self.near = off.astype(np.int16)
         self.cptr = np.zeros((n + sub - 1) // sub + 1, np.int64)
@@ -381,14 +386,13 @@ def min_bytes(n: int, live: int) -> dict:
 
 def far_ties(indptr, nbr) -> int:
     """Live ties to a person more than FAR indices away (whose score read is a random gather)."""
-    owner = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
-    live = nbr >= 0
-    return int(np.count_nonzero(np.abs(nbr[live].astype(np.int64) - owner[live]) > FAR))
+    return int(np.count_nonzero(tie_classes(indptr, nbr)[2]))
 
 
-def _runners(names, indptr, nbr) -> tuple[dict, float]:
-    """name -> (step(state_in, state_out, key), state from scores, scores from state); and the
-    seconds spent building the blocked layout (0 when no blocked kernel is asked for)."""
+def _runners(names, indptr, nbr) -> tuple[dict, float, "Blocked | None"]:
+    """name -> (step(state_in, state_out, key), state from scores, scores from state); the
+    seconds spent building the blocked layout (0 when no blocked kernel is asked for); and
+    that layout (None then)."""
     out, blocked, layout_s = {}, None, 0.0
     for name in names:
         if name in ("blocked", "far_only"):

@@ -264,7 +264,8 @@ def _rebound(out: dict) -> None:
             k["ratio_to_gather_bound"] = k["step_s"]["median"] / r["gather_bound_s"]
             k["ratio_to_strict_bound"] = k["step_s"]["median"] / r["strict_bound_s"]
         r.update({key: r["kernels"][r["kernel"]][key] for key in ("ratio_to_bound", "ratio_to_bound_best",
-                                                                   "ratio_to_gather_bound")})
+                                                                   "ratio_to_gather_bound",
+                                                                   "ratio_to_strict_bound")})
     try:
         from .full_seed import bounds
     except ImportError:
