@@ -9,6 +9,10 @@ Timers wrap, without changing credsim: every entry of `credsim.engine.simulation
 `Simulation._perceive` (the pass over every tie after each step), `Simulation._remember_actions`
 and `credsim.metrics.step_row`; "other" is the rest of `Simulation.step`.  Society generation is
 `make_society` inside `Simulation.__init__`; "init, rest" is the initial state and first pass.
+Inside each phase, the time spent in compiled kernels is timed apart (`KernelTimers`: every
+Numba kernel of credsim that Python calls directly is wrapped once the society is built); the
+rest of the phase ("glue": Python, NumPy calls and kernel launches' argument handling) is what
+fusing phases or moving the step's Python into one compiled driver could save.
 
 Each phase's bound = bytes / bandwidth + random numbers x ns per random number:
 - bytes: the arrays the phase must read and write at least once (a fused pass, no NumPy
@@ -112,6 +116,51 @@ class CountingRNG:
         return draw
 
 
+class KernelTimers:
+    """Times every credsim Numba kernel that Python calls directly, charged to the current
+    phase (`label[-1]`).  Only entry points are wrapped: a kernel that another kernel calls
+    by name is left alone (a kernel compiled later would otherwise see the Python wrapper),
+    and so are `inline="always"` helpers.  `restore()` puts the kernels back."""
+
+    def __init__(self, times: dict, label: list):
+        from numba.core.registry import CPUDispatcher
+
+        mods = [m for name, m in list(sys.modules.items())
+                if m is not None and (name == "credsim" or name.startswith("credsim."))]
+        found = {}
+        for m in mods:
+            for k, v in vars(m).items():
+                if isinstance(v, CPUDispatcher):
+                    found[id(v)] = v
+        called = {name for v in found.values() for name in v.py_func.__code__.co_names}
+        entry = {i: v for i, v in found.items()
+                 if v.__name__ not in called and v.targetoptions.get("inline", "never") != "always"}
+        self._patched = []
+        wrappers = {i: self._wrap(v, times, label) for i, v in entry.items()}
+        for m in mods:
+            for k, v in list(vars(m).items()):
+                if id(v) in wrappers:
+                    setattr(m, k, wrappers[id(v)])
+                    self._patched.append((m, k, v))
+        self.kernels = sorted({f"{v.py_func.__module__}.{v.__name__}" for v in entry.values()})
+
+    @staticmethod
+    def _wrap(kernel, times, label):
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return kernel(*args, **kwargs)
+            finally:
+                key = label[-1]
+                times[key] = times.get(key, 0.0) + time.perf_counter() - t
+        return timed
+
+    def restore(self) -> None:
+        for m, k, v in self._patched:
+            setattr(m, k, v)
+        self._patched = []
+
+
 def _resolve(sim, path: str):
     root, _, attr = path.partition(".")
     roots = {"state": lambda: sim.state, "persons": lambda: sim.society.persons,
@@ -197,10 +246,13 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
         for attr, name in (("_perceive", "perceive"), ("_remember_actions", "remember")):
             if hasattr(sim, attr):
                 setattr(sim, attr, timer(name, getattr(sim, attr)))
+        ktimes: dict[str, float] = {}
+        ktimers = KernelTimers(ktimes, label)
         drawn: dict[str, int] = {}
         if count_rng and isinstance(getattr(sim, "rng", None), dict):
             sim.rng = {k: CountingRNG(v, drawn, label) for k, v in sim.rng.items()}
         times.clear()
+        ktimes.clear()
         per_step, cands = [], []
         for t in range(steps):
             t1 = time.perf_counter()
@@ -209,6 +261,8 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
             cands.append(_cand(sim))
             log(f"  step {t}: {per_step[-1]:.3f} s")
     finally:
+        if "ktimers" in locals():
+            ktimers.restore()
         S.PHASES, M.step_row = orig_phases, orig_row
         if orig_make is not None:
             S.make_society = orig_make
@@ -230,6 +284,8 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
         "agent_steps_per_s_steady": n / statistics.median(later),
         "est_120_steps_s": est_120,
         "phase_s_per_step": {k: v / steps for k, v in times.items()},
+        "phase_kernel_s_per_step": {k: v / steps for k, v in ktimes.items()},
+        "kernel_s_per_step": sum(ktimes.values()) / steps, "kernels_timed": ktimers.kernels,
         "phase_bytes_per_step": nbytes, "phase_bytes_missing": missing,
         "phase_randoms_per_step": {k: v / steps for k, v in drawn.items()},
         "ties_candidates_per_step": cand, "ties_candidate_slots_per_step": cand_slots,
@@ -250,7 +306,9 @@ def bounds(res: dict, bandwidth_GBps: float, ns_per_random: float) -> list[dict]
         bt = b / (bandwidth_GBps * 1e9) if b is not None else None
         rt = r * ns_per_random * 1e-9
         bound = (bt or 0.0) + rt if (b is not None or r) else None
-        rows.append({"phase": name, "s_per_step": t, "bytes": b, "bytes_s": bt, "randoms": r,
+        kt = res.get("phase_kernel_s_per_step")  # None in results from before the kernel timers
+        k = kt.get(name, 0.0) if kt is not None else None
+        rows.append({"phase": name, "s_per_step": t, "kernel_s": k, "glue_s": None if k is None else t - k, "bytes": b, "bytes_s": bt, "randoms": r,
                      "randoms_s": rt, "bound_s": bound,
                      "ratio": t / bound if bound else None,
                      "excess_s": t - (bound or 0.0)})
@@ -262,11 +320,14 @@ def print_table(res: dict, rows: list[dict], file=sys.stderr) -> None:
     print(f"full seed n={res['n']:,}, {res['steps']} steps: {res['step_s']['median'] * 1e3:.0f} ms/step median, "
           f"{res['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s; society {res['society_s']:.1f} s; "
           f"peak memory {res['peak_rss_bytes'] / 2**30:.2f} GiB", file=file)
-    print(f"{'phase':14s} {'ms/step':>9s} {'MB':>9s} {'rand/N':>7s} {'bound ms':>9s} {'ratio':>7s} {'excess ms':>10s}",
-          file=file)
+    per_step = res["steps_s"] / res["steps"]
+    print(f"in compiled kernels {res['kernel_s_per_step'] * 1e3:.1f} ms of {per_step * 1e3:.1f} ms a step "
+          f"(mean); glue {(per_step - res['kernel_s_per_step']) * 1e3:.1f} ms", file=file)
+    print(f"{'phase':14s} {'ms/step':>9s} {'kernels':>8s} {'glue':>6s} {'MB':>9s} {'rand/N':>7s} {'bound ms':>9s} "
+          f"{'ratio':>7s} {'excess ms':>10s}", file=file)
     n = res["n"]
     for r in rows:
-        print(f"{r['phase']:14s} {r['s_per_step'] * 1e3:9.1f} "
+        print(f"{r['phase']:14s} {r['s_per_step'] * 1e3:9.1f} {(r['kernel_s'] or 0.0) * 1e3:8.1f} {(r['glue_s'] or 0.0) * 1e3:6.1f} "
               f"{(r['bytes'] or 0) / 1e6:9.1f} {r['randoms'] / n:7.2f} "
               f"{(r['bound_s'] or 0) * 1e3:9.2f} {r['ratio'] if r['ratio'] is not None else float('nan'):7.1f} "
               f"{r['excess_s'] * 1e3:10.1f}", file=file)

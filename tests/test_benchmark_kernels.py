@@ -83,3 +83,22 @@ def test_blocked_same_bits_for_any_thread_count(blocked):
         finally:
             nb.set_num_threads(threads)
     assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1]
+
+
+def test_full_seed_times_kernels_apart_and_restores_them():
+    """benchmarks.full_seed charges each phase's compiled-kernel time to that phase: never more
+    than the phase took, the big kernels among those timed, and the engine's kernels put back."""
+    fs = pytest.importorskip("benchmarks.full_seed")
+    from credsim.mechanisms import actions
+
+    before = actions._persons_kernel
+    res = fs.run(2_000, 3, 10.0, 5, count_rng=False)
+    assert actions._persons_kernel is before
+    assert "credsim.mechanisms.actions._persons_kernel" in res["kernels_timed"]
+    assert "credsim.society.network._aggregate" in res["kernels_timed"]
+    assert not any(k.endswith((".uniform", ".mix", ".lane")) for k in res["kernels_timed"])  # helpers
+    phases, kernels = res["phase_s_per_step"], res["phase_kernel_s_per_step"]
+    assert kernels.get("actions", 0.0) > 0.0 and kernels.get("perceive", 0.0) > 0.0
+    for name, k in kernels.items():
+        assert k <= phases[name] + 1e-9, (name, k, phases[name])
+    assert 0.0 < res["kernel_s_per_step"] <= res["steps_s"] / res["steps"]
