@@ -229,6 +229,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
         return g
 
     orig_phases, orig_row, orig_make = S.PHASES, M.step_row, getattr(S, "make_society", None)
+    ktimers = None
     S.PHASES = tuple((nm, timer(nm, f)) for nm, f in orig_phases)
     M.step_row = timer("metrics", orig_row)
     if orig_make is not None:  # where the engine builds the society some other way, it is not timed apart
@@ -265,11 +266,12 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
                 label.pop()
             log(f"  step {t}: {per_step[-1]:.3f} s")
     finally:
-        if "ktimers" in locals():
+        if ktimers is not None:
             ktimers.restore()
         S.PHASES, M.step_row = orig_phases, orig_row
         if orig_make is not None:
             S.make_society = orig_make
+    ktimes.pop("untimed", None)
     total = sum(per_step)
     times["other"] = total - sum(times.values())
     cand = statistics.mean(c[0] for c in cands)
@@ -288,8 +290,8 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True) ->
         "agent_steps_per_s_steady": n / statistics.median(later),
         "est_120_steps_s": est_120,
         "phase_s_per_step": {k: v / steps for k, v in times.items()},
-        "phase_kernel_s_per_step": {k: v / steps for k, v in ktimes.items() if k != "untimed"},
-        "kernel_s_per_step": sum(v for k, v in ktimes.items() if k != "untimed") / steps,
+        "phase_kernel_s_per_step": {k: v / steps for k, v in ktimes.items()},
+        "kernel_s_per_step": sum(ktimes.values()) / steps,
         "kernels_timed": ktimers.kernels,
         "phase_bytes_per_step": nbytes, "phase_bytes_missing": missing,
         "phase_randoms_per_step": {k: v / steps for k, v in drawn.items()},
@@ -313,8 +315,8 @@ def bounds(res: dict, bandwidth_GBps: float, ns_per_random: float) -> list[dict]
         bound = (bt or 0.0) + rt if (b is not None or r) else None
         kt = res.get("phase_kernel_s_per_step")  # None in results from before the kernel timers
         k = kt.get(name, 0.0) if kt is not None else None
-        rows.append({"phase": name, "s_per_step": t, "kernel_s": k, "glue_s": None if k is None else t - k, "bytes": b, "bytes_s": bt, "randoms": r,
-                     "randoms_s": rt, "bound_s": bound,
+        rows.append({"phase": name, "s_per_step": t, "kernel_s": k, "glue_s": None if k is None else t - k,
+                     "bytes": b, "bytes_s": bt, "randoms": r, "randoms_s": rt, "bound_s": bound,
                      "ratio": t / bound if bound else None,
                      "excess_s": t - (bound or 0.0)})
     rows.sort(key=lambda x: -x["excess_s"])
