@@ -6,7 +6,10 @@ import functools
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,7 @@ import sweep_helpers
 from credsim.cli import app
 from credsim.output import RunFolderError
 from credsim.sweep import derive_seed, open_dataset, plan_sweep, read_outcomes, read_timeseries, run_sweep
+from credsim.sweep import executors
 from credsim.sweep.store import SweepDir
 
 runner = CliRunner()
@@ -225,6 +229,60 @@ def test_a_dead_worker_is_replaced_and_its_run_retried(tiny, tmp_path):
     assert SweepDir(tmp_path / "w").read(0, 0)[1]["attempts"] == 2  # died once, then succeeded
     assert "point 1, replicate 0" in summary.errors[0] and "worker process died 2 times" in summary.errors[0]
     assert list(read_outcomes(tmp_path / "w")["status"]) == ["ok", "ok", "failed"] + ["ok"] * 5
+
+
+class _PoolThatBreaksOnSubmit:
+    """A stand-in for the process pool that reproduces a race the real one has: a worker dies while
+    its run is in flight, the pool is marked broken, and the sweep submits another run before it
+    has heard of the break, so that submit itself raises BrokenProcessPool; the runs in flight
+    report the break a moment later (here 50 ms, from a timer, as from the pool's manager thread).
+    Runs are computed at once in this process; run (1, 0) kills its worker every time, run (0, 0)
+    the first time."""
+
+    killed: set = set()
+
+    def __init__(self, workers):
+        self.pending, self.broken = [], False
+
+    def submit(self, fn, task, threads):
+        if self.broken:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        fut = Future()
+        if task.key == (1, 0) or (task.key == (0, 0) and task.key not in self.killed):
+            self.killed.add(task.key)
+            self.pending.append(fut)
+            self.broken = True
+            threading.Timer(0.05, self._fail_pending).start()
+        else:
+            fut.set_result(fn(task, None))
+        return fut
+
+    def _fail_pending(self):
+        for fut in self.pending:
+            fut.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_pool_that_breaks_as_a_run_is_submitted_loses_nothing(sequential_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "_new_pool", _PoolThatBreaksOnSubmit)
+    monkeypatch.setattr(_PoolThatBreaksOnSubmit, "killed", set())
+    spec = write(tmp_path, TINY.replace("replicates = 2", "replicates = 2\nretries = 1"))
+    summary = run_sweep(spec, tmp_path / "w", executor="processes", workers=2)
+    assert (summary.succeeded, summary.failed) == (7, 1)
+    store = SweepDir(tmp_path / "w")
+    assert store.read(0, 0)[1]["attempts"] == 2  # lost once with its worker, then succeeded
+    assert store.read(0, 1)[1]["attempts"] == 1  # refused by the broken pool: never started, not counted
+    assert "point 1, replicate 0" in summary.errors[0] and "worker process died 2 times" in summary.errors[0]
+    outcomes = read_outcomes(tmp_path / "w")
+    assert list(outcomes["status"]) == ["ok", "ok", "failed"] + ["ok"] * 5
+    ok = outcomes[outcomes["status"] == "ok"]
+    ref = read_outcomes(sequential_dir)
+    ref = ref[ref["status"] == "ok"]
+    assert ok.drop(columns=["wall_s", "attempts"], errors="ignore").reset_index(drop=True).equals(
+        ref[(ref["point"] != 1) | (ref["replicate"] != 0)].drop(columns=["wall_s", "attempts"], errors="ignore")
+        .reset_index(drop=True))
 
 
 def test_a_folder_of_another_sweep_is_refused(sequential_dir, tmp_path):

@@ -4,7 +4,8 @@
 - `processes`: a pool of worker processes on this machine (one single-threaded run each).  A
   worker that dies takes the pool with it: the pool is made again and the runs that were in
   flight are tried again one at a time; a run that kills its worker alone is tried at most
-  `retries` more times, then recorded as failed.
+  `retries` more times, then recorded as failed.  A run that the broken pool refused at submit
+  (the worker died between a wait and the next submit) never started: it is simply sent again.
 - `dask`: `dask.distributed`; a local cluster of single-threaded worker processes, or any
   existing cluster given its scheduler address or scheduler file (dask-jobqueue, dask-mpi,
   a cloud cluster).  Dask retries a run whose worker died; `retries` more for a run that raised
@@ -130,29 +131,45 @@ def _processes(tasks: Iterable[RunTask], workers: int, retries: int, fn: RunFn) 
     worker while alone is known for sure: it fails after `retries` more such deaths, and the
     others are not blamed for it."""
     pending = iter(tasks)
+    unsent: deque[RunTask] = deque()   # refused by a pool that broke as they were submitted
     suspects: deque[RunTask] = deque()
     lost_count: dict[tuple[int, int], int] = defaultdict(int)   # times a run lost its worker
     deaths: dict[tuple[int, int], int] = defaultdict(int)       # times it killed its worker alone
     inflight: dict = {}
     finished = False
+
+    def send(task: RunTask, queue: deque[RunTask]) -> bool:
+        """Submit `task`; if the pool has broken meanwhile (a worker died after the last wait),
+        put it back at the front of `queue`: it never started, so it is not blamed or counted."""
+        try:
+            inflight[pool.submit(fn, task, 1)] = task
+        except BrokenProcessPool:
+            queue.appendleft(task)
+            return False
+        return True
+
     with _environ(NUMBA_NUM_THREADS="1"):  # each worker runs one single-threaded simulation
         pool = _new_pool(workers)
         try:
             while True:
+                sent = True
                 if suspects:
                     if not inflight:
-                        task = suspects.popleft()
-                        inflight[pool.submit(fn, task, 1)] = task
+                        sent = send(suspects.popleft(), suspects)
                 else:
-                    while len(inflight) < 2 * workers:
-                        task = next(pending, None)
+                    while sent and len(inflight) < 2 * workers:
+                        task = unsent.popleft() if unsent else next(pending, None)
                         if task is None:
                             break
-                        inflight[pool.submit(fn, task, 1)] = task
+                        sent = send(task, unsent)
                 if not inflight:
-                    break
+                    if sent:
+                        break
+                    _stop(pool, wait_for_workers=False)  # broke with nothing in flight: start afresh
+                    pool = _new_pool(workers)
+                    continue
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                broken = False
+                broken = not sent  # the runs in flight will report the break; none may be waited for
                 for fut in done:
                     task = inflight[fut]
                     try:
