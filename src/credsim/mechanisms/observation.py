@@ -52,11 +52,15 @@ def _by_bit(bits, n_bits):
     chunks = max((n + CHUNK - 1) // CHUNK, 1)
     count = np.zeros((n_bits, chunks), np.int64)
     for c in nb.prange(chunks):
+        # counted in a local array, written once: count[:, c] shares cache lines with the
+        # neighbouring chunks' columns, which another thread updates at the same time
+        own = np.zeros(n_bits, np.int64)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             v = np.int64(bits[i])
             if v != 0:
                 for b in range(n_bits):
-                    count[b, c] += (v >> b) & 1
+                    own[b] += (v >> b) & 1
+        count[:, c] = own
     start = np.empty((n_bits, chunks), np.int64)  # where chunk c's persons with bit b go
     first = np.zeros(n_bits + 1, np.int64)
     total = 0
