@@ -7,8 +7,14 @@ with ties clustered by region and household; mean degree 10).  Each step is one
 
     m   = mean of s_in[j] over live slots j of person i   (own score where none)
     p   = clip(0.05 + 0.1 * (1 - m / 1000), 0, 1)
-    u1, u2 = two float32 uniforms from splitmix64(step key, i)   (counter-based)
-    s_out[i] = s_in[i] + 0.01 * (1000 - s_in[i]) - 10 * (u1 < p and u2 < 0.1)
+    u   = a float32 uniform (24 bits) from triple32(step key ^ i * golden)   (counter-based)
+    acts if u < p; observed if u < 0.1 * p
+    s_out[i] = s_in[i] + 0.01 * (1000 - s_in[i]) - 10 * observed
+
+One uniform decides both: P(acts) = p and P(observed | acts) = 0.1, the same law as two draws
+(Mesa's `rnd() < p and rnd() < 0.1`).  `triple32` (Wellons' 32-bit integer hash) needs only
+32-bit multiplies, so the update loop vectorises with AVX2 (`vpmulld`); SplitMix64's 64-bit
+multiplies do not.  The step key is 32 bits: a step draws one number a person.
 
 Kernels, timed alternately on the same graph (`--kernels`, the first is the reference):
 
@@ -68,11 +74,11 @@ from numba.extending import intrinsic
 
 try:
     from .common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
-    from .rngcost import splitmix64, two_uniforms
+    from .rngcost import splitmix64
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
-    from rngcost import splitmix64, two_uniforms
+    from rngcost import splitmix64
 
 BASE = np.float32(1000.0)
 DECAY = np.float32(0.01)
@@ -87,9 +93,39 @@ def _step_key(seed, t):
     return splitmix64((np.uint64(seed) << np.uint64(32)) + np.uint64(t))
 
 
-def step_key(seed: int, t: int) -> np.uint64:
-    """The key of step t: every random number of the step is a hash of (key, person)."""
-    return np.uint64(_step_key(seed, t))
+def step_key(seed: int, t: int) -> np.uint32:
+    """The key of step t (32 bits of SplitMix64 of seed and t): every random number of the step
+    is a hash of (key, person)."""
+    return np.uint32(int(_step_key(seed, t)) & 0xFFFFFFFF)
+
+
+T1, T2, T3 = np.uint32(0xED5AD4BB), np.uint32(0xAC4C1B51), np.uint32(0x31848BAB)
+GOLDEN32 = np.uint32(0x9E3779B9)
+INV24 = np.float32(1.0 / (1 << 24))
+
+
+@nb.njit(inline="always")
+def triple32(x):
+    """Wellons' triple32: a 32-bit integer hash with three multiplies (a full avalanche)."""
+    x = np.uint32(x ^ (x >> np.uint32(17)))
+    x = np.uint32(x * T1)
+    x = np.uint32(x ^ (x >> np.uint32(11)))
+    x = np.uint32(x * T2)
+    x = np.uint32(x ^ (x >> np.uint32(15)))
+    x = np.uint32(x * T3)
+    return np.uint32(x ^ (x >> np.uint32(14)))
+
+
+@nb.njit(inline="always")
+def uniform(key, i):
+    """Person i's float32 uniform in [0, 1) under a step's 32-bit key (its top 24 bits)."""
+    return np.float32(triple32(np.uint32(np.uint32(i) * GOLDEN32) ^ key) >> np.uint32(8)) * INV24
+
+
+@nb.njit(inline="always")
+def decide(u, p):
+    """Whether a person with uniform u acts (probability p) and is observed (0.1 of those)."""
+    return u < p, u < OBS * p
 
 
 @intrinsic
@@ -117,9 +153,7 @@ def _update(i, tot, k, s_in, s_out, key):
     m = tot / np.float32(k) if k > 0 else s
     p = P0 + P1 * (np.float32(1.0) - m / BASE)
     p = min(max(p, np.float32(0.0)), np.float32(1.0))
-    u1, u2 = two_uniforms(key, i)
-    a = u1 < p
-    o = a and u2 < OBS
+    a, o = decide(uniform(key, i), p)
     s_out[i] = s + DECAY * (BASE - s) - (PENALTY if o else np.float32(0.0))
     return a, o
 
@@ -259,9 +293,7 @@ def _blocked_pass(cptr, near, cnt, deg, g_in, g_out, key, V, dloc, binptr, buf, 
                 s = np.float32(g_in[i]) * INV_SCALE
                 p = P0 + P1 * (np.float32(1.0) - M[i - a] / BASE)
                 p = min(max(p, np.float32(0.0)), np.float32(1.0))
-                u1, u2 = two_uniforms(key, i)
-                ac = u1 < p
-                o = ac & (u2 < OBS)
+                ac, o = decide(uniform(key, i), p)
                 x = s + DECAY * (BASE - s) - PENALTY * np.float32(o)
                 g_out[i] = np.int32(np.floor(x * np.float32(SCALE) + np.float32(0.5)))
                 acted += ac

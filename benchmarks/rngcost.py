@@ -4,9 +4,9 @@
   thread; its best repetition is the figure the per-phase random-number bound of
   `full_seed.py` charges, `ns_per_random`);
 - the same with float64;
-- a counter-based splitmix64 hash of (key, index) in a Numba `parallel=True` loop, as
-  `minimal_credsim.py` draws them (two float32 uniforms per 64-bit hash; thread-count
-  independent), with 1 thread and with every thread.
+- a counter-based splitmix64 hash of (key, index) in a Numba `parallel=True` loop, the
+  finalizer credsim's engine draws its numbers with (here two float32 uniforms per 64-bit
+  hash; thread-count independent), with 1 thread and with every thread.
 
     python -m benchmarks.rngcost [--n 10000000] [--reps 7]
 """

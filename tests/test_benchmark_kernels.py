@@ -72,6 +72,26 @@ def test_blocked_agrees_with_plain(graph, blocked):
     assert 0 < c_fixed[0][0] < N
 
 
+def test_one_uniform_gives_the_model_its_rates(graph):
+    """With every score at 1000 each person acts with p = 0.05 and is observed with 0.1 p: over
+    ten step keys the counts of the one-uniform draw (`minimal_credsim.decide`) fall within 4
+    standard deviations of N p and N p / 10, and nobody is observed without acting."""
+    indptr, nbr = graph
+    s0 = np.full(N, mc.BASE, np.float32)
+    acted = observed = 0
+    for t in range(10):
+        a, o = mc.step(indptr, nbr, s0, np.empty_like(s0), mc.step_key(11, t))
+        acted, observed = acted + a, observed + o
+    m, p = 10 * N, 0.05
+    assert abs(acted - m * p) <= 4 * np.sqrt(m * p * (1 - p))
+    assert abs(observed - m * p / 10) <= 4 * np.sqrt(m * p / 10 * (1 - p / 10))
+    u = [mc.uniform(mc.step_key(11, 0), i) for i in range(2000)]
+    assert all(0.0 <= x < 1.0 for x in u) and len(set(u)) > 1990
+    pairs = [mc.decide(x, np.float32(0.3)) for x in u]
+    assert all(a or not o for a, o in pairs)  # observed implies acted
+    assert 0 < sum(o for _, o in pairs) < sum(a for a, _ in pairs)
+
+
 def test_blocked_same_bits_for_any_thread_count(blocked):
     s0 = mc.Blocked.state(np.full(N, mc.BASE, np.float32))
     threads = nb.config.NUMBA_NUM_THREADS
