@@ -106,7 +106,8 @@ INV24 = np.float32(1.0 / (1 << 24))
 
 @nb.njit(inline="always")
 def triple32(x):
-    """Wellons' triple32: a 32-bit integer hash with three multiplies (a full avalanche)."""
+    """Wellons' triple32: three xorshift-multiply rounds on 32 bits, the least biased such hash
+    his search (hash-prospector) found; a bijection, so distinct persons get distinct inputs."""
     x = np.uint32(x ^ (x >> np.uint32(17)))
     x = np.uint32(x * T1)
     x = np.uint32(x ^ (x >> np.uint32(11)))
