@@ -74,11 +74,11 @@ from numba.extending import intrinsic
 
 try:
     from .common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
-    from .rngcost import splitmix64
+    from .rngcost import INV24, splitmix64
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from common import emit, log, peak_rss_bytes, reset_peak, rss_bytes, stats
-    from rngcost import splitmix64
+    from rngcost import INV24, splitmix64
 
 BASE = np.float32(1000.0)
 DECAY = np.float32(0.01)
@@ -101,7 +101,6 @@ def step_key(seed: int, t: int) -> np.uint32:
 
 T1, T2, T3 = np.uint32(0xED5AD4BB), np.uint32(0xAC4C1B51), np.uint32(0x31848BAB)
 GOLDEN32 = np.uint32(0x9E3779B9)
-INV24 = np.float32(1.0 / (1 << 24))
 
 
 @nb.njit(inline="always")

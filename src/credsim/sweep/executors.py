@@ -162,13 +162,10 @@ def _processes(tasks: Iterable[RunTask], workers: int, retries: int, fn: RunFn) 
                         if task is None:
                             break
                         sent = send(task, unsent)
-                if not inflight:
-                    if sent:
-                        break
-                    _stop(pool, wait_for_workers=False)  # broke with nothing in flight: start afresh
-                    pool = _new_pool(workers)
-                    continue
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                if not inflight and sent:
+                    break
+                # a pool that broke with nothing in flight is made again below like any other
+                done = wait(inflight, return_when=FIRST_COMPLETED)[0] if inflight else set()
                 broken = not sent  # the runs in flight will report the break; none may be waited for
                 for fut in done:
                     task = inflight[fut]
