@@ -13,7 +13,8 @@ with ties clustered by region and household; mean degree 10).  Each step is one
 
 One uniform decides both: P(acts) = p and P(observed | acts) = 0.1, the same law as two draws
 (Mesa's `rnd() < p and rnd() < 0.1`).  `triple32` (Wellons' 32-bit integer hash) needs only
-32-bit multiplies, so the update loop vectorises with AVX2 (`vpmulld`); SplitMix64's 64-bit
+32-bit multiplies, so the update loop vectorises 8 lanes wide with AVX2 (`vpmulld`, once the
+hash is written in 32-bit LLVM IR: Numba widens uint32 arithmetic to 64 bits); SplitMix64's 64-bit
 multiplies do not.  The step key is 32 bits: a step draws one number a person.
 
 Kernels, timed alternately on the same graph (`--kernels`, the first is the reference):
@@ -117,9 +118,44 @@ def triple32(x):
 
 
 @nb.njit(inline="always")
-def uniform(key, i):
-    """Person i's float32 uniform in [0, 1) under a step's 32-bit key (its top 24 bits)."""
+def uniform_reference(key, i):
+    """Person i's float32 uniform in [0, 1) under a step's 32-bit key (the top 24 bits of
+    triple32(i * golden ^ key)), in Numba arithmetic: the definition `uniform` is checked against."""
     return np.float32(triple32(np.uint32(np.uint32(i) * GOLDEN32) ^ key) >> np.uint32(8)) * INV24
+
+
+@intrinsic
+def _uniform_i32(typingctx, key, i):
+    """`uniform_reference` written in 32-bit LLVM IR: the same bits.  Numba widens uint32
+    arithmetic to 64 bits, so its loops vectorise 4 lanes wide with masks after each step; in
+    i32 they run 8 lanes wide with `vpmulld` (the update loop alone: 2.1 -> 1.4 ns a person)."""
+    if not (isinstance(key, types.Integer) and key.bitwidth == 32 and not key.signed and isinstance(i, types.Integer)):
+        return None
+    sig = types.float32(key, i)
+
+    def codegen(context, builder, signature, args):
+        k, idx = args
+        i32 = ir.IntType(32)
+        if idx.type.width > 32:
+            x = builder.trunc(idx, i32)  # np.uint32(i): the low 32 bits
+        elif idx.type.width < 32:
+            x = (builder.sext if signature.args[1].signed else builder.zext)(idx, i32)
+        else:
+            x = idx
+        x = builder.xor(builder.mul(x, ir.Constant(i32, int(GOLDEN32))), k)
+        for shift, mult in ((17, T1), (11, T2), (15, T3)):
+            x = builder.mul(builder.xor(x, builder.lshr(x, ir.Constant(i32, shift))), ir.Constant(i32, int(mult)))
+        x = builder.xor(x, builder.lshr(x, ir.Constant(i32, 14)))
+        f = builder.sitofp(builder.lshr(x, ir.Constant(i32, 8)), ir.FloatType())  # < 2**24: exact
+        return builder.fmul(f, ir.Constant(ir.FloatType(), float(INV24)))
+
+    return sig, codegen
+
+
+@nb.njit(inline="always")
+def uniform(key, i):
+    """Person i's float32 uniform in [0, 1) under a step's 32-bit key (`_uniform_i32`)."""
+    return _uniform_i32(key, i)
 
 
 @nb.njit(inline="always")
@@ -225,7 +261,7 @@ DIAGNOSTICS = {"rows_only": rows_only, "gathers_only": gathers_only}
 # ---------------------------------------------------------------- the blocked kernel
 # Scores as int32 fixed point (1/SCALE of a point; float32 holds every value below 1024
 # points exactly), so a person's sum over its ties is an exact integer sum: any order, any
-# thread count, the same bits.  Three ideas (docs/performance.md, "the minimal kernel"):
+# thread count, the same bits.  Four ideas (docs/performance.md, "the minimal kernel"):
 # 1. rows without row loops: per part of SUB persons, one flat pass over the part's near ties
 #    writes the running sum P (in L1); a person's sum is P[end] - P[start].  No branch ends a
 #    row, so the short rows cost no mispredicted branch each.
@@ -234,8 +270,13 @@ DIAGNOSTICS = {"rows_only": rows_only, "gathers_only": gathers_only}
 # 3. far ties (more than FAR persons away) by propagation blocking: a pass in source order
 #    reads their scores nearly in order and writes them to bins by destination block (BLK
 #    persons); each block adds its bin into a local array before its rows.  No random gathers.
-# 4. the persons' means and their updates in two loops per part, not one: the fused loop kept
-#    too many values live (stack spills) and cost about 20 ms more a step at 1e7.
+# 4. per part, a scalar loop picks each person's row end out of P (each needs the previous
+#    one), then one loop without dependencies between persons computes the means and the
+#    updates; it vectorises 8 lanes wide: the hash in 32-bit IR (`_uniform_i32`), the mean
+#    divided rather than looked up in a table of reciprocals (a gather), the counts in float32
+#    (exact below 2**24).  The fused single loop of before kept too many values live (stack
+#    spills) and cost about 20 ms more a step at 1e7; these three took the step from 49.8 to
+#    40.2 ms (docs/performance.md).
 SCALE = 16384  # scores in this model stay in [0, 1000]: 255 ties sum to under 2**32 units
 INV_SCALE = np.float32(1.0 / SCALE)
 SUB = 512
@@ -253,7 +294,7 @@ def _far_pass(src, pos, g_in, V):
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def _blocked_pass(cptr, near, cnt, deg, g_in, g_out, key, V, dloc, binptr, buf, facc, mbuf, recip, sub, blk):
+def _blocked_pass(cptr, near, cnt, pad, deg, g_in, g_out, key, V, dloc, binptr, buf, facc, tbuf, sub, blk):
     n = len(g_in)
     acted = 0
     seen = 0
@@ -261,7 +302,7 @@ def _blocked_pass(cptr, near, cnt, deg, g_in, g_out, key, V, dloc, binptr, buf, 
         tid = nb.get_thread_id()
         P = buf[tid]
         F = facc[tid]
-        M = mbuf[tid]
+        T = tbuf[tid]
         F[:] = 0
         for v in range(np.uint64(binptr[bidx]), np.uint64(binptr[bidx + 1])):
             F[np.uint64(dloc[v])] += np.uint32(V[v])
@@ -274,30 +315,39 @@ def _blocked_pass(cptr, near, cnt, deg, g_in, g_out, key, V, dloc, binptr, buf, 
             s1 = np.uint64(cptr[a0 // sub + 1])
             run = np.uint32(0)  # wraps: a row's sum P[end] - P[start] is still exact mod 2**32
             P[0] = 0
-            for slot in range(s0, s1):
-                run = np.uint32(run + np.uint32(g_in[np.uint64(np.int64(a) + np.int64(near[slot]))]))
-                P[slot - s0 + np.uint64(1)] = run
-            # the means of the part's persons into M (scalar: each needs the previous row end)
-            lo = np.uint32(0)
+            for h in range((s1 - s0) // np.uint64(2)):  # two ties, one store
+                slot = s0 + np.uint64(2) * h
+                run = np.uint32(run + np.uint32(g_in[np.uint64(np.int64(a) + np.int64(near[slot]))])
+                                + np.uint32(g_in[np.uint64(np.int64(a) + np.int64(near[slot + np.uint64(1)]))]))
+                P[h + np.uint64(1)] = run
+            # the row ends of the part's persons into T (scalar: each needs the previous one),
+            # less the pads so far (a multiply, not a branch: pads fall at random)
+            T[0] = 0
             q = np.uint64(0)
+            pads = np.uint32(0)
             for i in range(a, b):
                 q += np.uint64(cnt[i])
-                hi = P[q]
-                tot = np.uint32(np.uint32(hi - lo) + F[i - np.uint64(bstart)])  # < 2**32: see SCALE
-                lo = hi
-                k = deg[i]
-                mean = np.float32(tot) * recip[k]
-                M[i - a] = mean if k > 0 else np.float32(g_in[i]) * INV_SCALE
-            # the updates in a loop of their own: fewer live registers than one fused loop
+                pads = np.uint32(pads + np.uint32(g_in[i]) * np.uint32(pad[i]))
+                T[i - a + np.uint64(1)] = np.uint32(P[q] - pads)
+            # the means and updates in a loop of their own, which vectorises (8 lanes).  Its
+            # counts are float32: exact integers below 2**24 in any order (int64 counts from
+            # bools took 64-bit lanes and doubled the loop's time).
+            fa = np.float32(0.0)
+            fo = np.float32(0.0)
             for i in range(a, b):
                 s = np.float32(g_in[i]) * INV_SCALE
-                p = P0 + P1 * (np.float32(1.0) - M[i - a] / BASE)
+                tot = np.uint32(np.uint32(T[i - a + np.uint64(1)] - T[i - a]) + F[i - np.uint64(bstart)])  # < 2**32
+                k = deg[i]
+                mean = np.float32(tot) * (np.float32(1.0) / (np.float32(max(k, 1)) * np.float32(SCALE))) if k > 0 else s
+                p = P0 + P1 * (np.float32(1.0) - mean / BASE)
                 p = min(max(p, np.float32(0.0)), np.float32(1.0))
                 ac, o = decide(uniform(key, i), p)
                 x = s + DECAY * (BASE - s) - PENALTY * np.float32(o)
                 g_out[i] = np.int32(np.floor(x * np.float32(SCALE) + np.float32(0.5)))
-                acted += ac
-                seen += o
+                fa += np.float32(ac)
+                fo += np.float32(o)
+            acted += np.int64(fa)
+            seen += np.int64(fo)
     return acted, seen
 
 
@@ -315,6 +365,8 @@ class Blocked:
     def __init__(self, indptr, nbr, sub: int = SUB, blk: int = BLK):
         if blk % sub:
             raise ValueError(f"blk ({blk}) must be a multiple of sub ({sub})")
+        if not 0 < sub <= 1 << 16:
+            raise ValueError(f"sub ({sub}) must be in 1..65536 (a part's counts are float32: exact below 2**24)")
         n = len(indptr) - 1
         owner, live, far = tie_classes(indptr, nbr)
         near = live & ~far
@@ -322,13 +374,24 @@ class Blocked:
         if deg.max() > 255:
             raise ValueError(f"the blocked layout holds at most 255 ties a person, not {deg.max()}")
         self.deg = deg.astype(np.uint8)
-        self.cnt = np.bincount(owner[near], minlength=n).astype(np.uint8)
-        off = nbr[near].astype(np.int64) - (owner[near] // sub) * sub  # |off| <= FAR + sub
-        self.near = off.astype(np.int16)
-        self.cptr = np.zeros((n + sub - 1) // sub + 1, np.int64)
-        np.cumsum(np.add.reduceat(self.cnt.astype(np.int64), np.arange(0, n, sub)), out=self.cptr[1:])
+        # near ties in pairs: a person with an odd number of them gets a pad, a tie to itself,
+        # last in its row (its own score is subtracted again in the step)
+        cnt = np.bincount(owner[near], minlength=n)
+        self.pad = (cnt & 1).astype(np.uint8)
+        padded = cnt + self.pad
+        self.cnt = (padded // 2).astype(np.uint8)  # pairs a person
+        row = np.zeros(n + 1, np.int64)
+        np.cumsum(padded, out=row[1:])
+        first = np.zeros(n + 1, np.int64)
+        np.cumsum(cnt, out=first[1:])
+        o = owner[near]
+        self.near = np.empty(int(row[-1]), np.int16)
+        self.near[row[o] + np.arange(len(o)) - first[o]] = nbr[near].astype(np.int64) - (o // sub) * sub  # |.| <= FAR + sub
+        who = np.flatnonzero(self.pad)
+        self.near[row[who + 1] - 1] = who % sub
+        self.cptr = row[np.minimum(np.arange(0, n + sub, sub), n)]  # each part's first slot
         fsrc, fdst = nbr[far].astype(np.int64), owner[far]
-        del owner, live, far, near, off
+        del owner, live, far, near, o, cnt, padded, row, first, who
         by_dst = np.lexsort((fsrc, fdst // blk))  # V: by destination block, then source
         by_src = np.lexsort((fdst, fsrc))
         vpos = np.empty(len(by_dst), np.int64)
@@ -339,15 +402,14 @@ class Blocked:
         np.cumsum(np.bincount(fdst // blk, minlength=len(self.binptr) - 1), out=self.binptr[1:])
         threads = nb.config.NUMBA_NUM_THREADS
         self.V = np.zeros(len(self.src), np.int32)
-        self.buf = np.zeros((threads, int(np.diff(self.cptr).max()) + 1), np.uint32)
+        self.buf = np.zeros((threads, int(np.diff(self.cptr).max()) // 2 + 1), np.uint32)
         self.facc = np.zeros((threads, blk), np.uint32)
-        self.mbuf = np.zeros((threads, sub), np.float32)
-        self.recip = (1.0 / (float(SCALE) * np.maximum(np.arange(int(deg.max()) + 1), 1))).astype(np.float32)
+        self.tbuf = np.zeros((threads, sub + 1), np.uint32)
         self.n, self.sub, self.blk, self.far = n, sub, blk, len(self.src)
 
     @property
     def nbytes(self) -> int:
-        return sum(x.nbytes for x in (self.deg, self.cnt, self.near, self.cptr, self.src, self.pos,
+        return sum(x.nbytes for x in (self.deg, self.cnt, self.pad, self.near, self.cptr, self.src, self.pos,
                                       self.dloc, self.binptr, self.V))
 
     def moved_bytes(self) -> int:
@@ -358,8 +420,8 @@ class Blocked:
 
     def step(self, g_in, g_out, key):
         _far_pass(self.src, self.pos, g_in, self.V)
-        return _blocked_pass(self.cptr, self.near, self.cnt, self.deg, g_in, g_out, key, self.V, self.dloc,
-                             self.binptr, self.buf, self.facc, self.mbuf, self.recip, self.sub, self.blk)
+        return _blocked_pass(self.cptr, self.near, self.cnt, self.pad, self.deg, g_in, g_out, key, self.V, self.dloc,
+                             self.binptr, self.buf, self.facc, self.tbuf, self.sub, self.blk)
 
     def far_only(self, g_in, g_out, key):
         """Diagnostic: the far-tie pass alone."""

@@ -35,9 +35,18 @@ def test_layout_holds_every_live_tie_once(graph, blocked):
     owner = np.repeat(np.arange(N, dtype=np.int64), np.diff(indptr))
     live = nbr >= 0
     want = np.sort(owner[live] * N + nbr[live])
-    # near ties: offsets from their part's first person, in person order, cnt per person
-    near_owner = np.repeat(np.arange(N, dtype=np.int64), blocked.cnt.astype(np.int64))
+    # near ties: offsets from their part's first person, in person order, 2 cnt per person;
+    # a person with pad = 1 has a tie to itself last in its row, which is no tie of the graph
+    slots = 2 * blocked.cnt.astype(np.int64)
+    near_owner = np.repeat(np.arange(N, dtype=np.int64), slots)
     near_j = (near_owner // blocked.sub) * blocked.sub + blocked.near.astype(np.int64)
+    row_end = np.cumsum(slots)
+    padded = np.flatnonzero(blocked.pad)
+    assert np.array_equal(near_j[row_end[padded] - 1], padded)  # the pads: self ties, last
+    assert len(padded) > 0 and np.count_nonzero(near_owner == near_j) == len(padded)  # no other self ties
+    keep = np.ones(len(near_j), bool)
+    keep[row_end[padded] - 1] = False
+    near_owner, near_j = near_owner[keep], near_j[keep]
     # far ties: sources in source order; V position pos; destination block by binptr, dloc
     block_of_v = np.repeat(np.arange(len(blocked.binptr) - 1), np.diff(blocked.binptr))
     dst_of_v = block_of_v * blocked.blk + blocked.dloc.astype(np.int64)
@@ -90,6 +99,26 @@ def test_one_uniform_gives_the_model_its_rates(graph):
     pairs = [mc.decide(x, np.float32(0.3)) for x in u]
     assert all(a or not o for a, o in pairs)  # observed implies acted
     assert 0 < sum(o for _, o in pairs) < sum(a for a, _ in pairs)
+
+
+@nb.njit
+def _uniform_mismatches(key, start, count):
+    bad = 0
+    for i in range(start, start + count):
+        bad += mc.uniform(key, i) != mc.uniform_reference(key, i)
+        bad += mc.uniform(key, np.uint64(i)) != mc.uniform_reference(key, np.uint64(i))
+        bad += mc.uniform(key, np.int16(i)) != mc.uniform_reference(key, np.int16(i))
+    return bad
+
+
+def test_the_32_bit_uniform_is_the_reference_hash():
+    """`uniform` (triple32 written in 32-bit LLVM IR, so it vectorises 8 lanes wide) gives the
+    bits of `uniform_reference` (the same hash in Numba's arithmetic): for 300,000 persons under
+    three keys, around 2**32 (where i wraps), and for 64-bit and 16-bit person indices."""
+    for key in (mc.step_key(1, 0), np.uint32(0), np.uint32(0xFFFFFFFF)):
+        assert _uniform_mismatches(key, 0, 100_000) == 0
+        assert _uniform_mismatches(key, 2**32 - 50_000, 100_000) == 0
+    assert _uniform_mismatches(mc.step_key(2, 7), -40_000, 80_000) == 0  # negative indices too
 
 
 def test_blocked_same_bits_for_any_thread_count(blocked):
