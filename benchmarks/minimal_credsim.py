@@ -351,6 +351,26 @@ def _blocked_pass(cptr, near, cnt, pad, deg, g_in, g_out, key, V, dloc, binptr, 
     return acted, seen
 
 
+@nb.njit(cache=True)
+def _fill_near(indptr, nbr, sub, far, out):
+    """The near ties (live, at most `far` persons away) of each person in order, as int16
+    offsets from its part's first person, each row padded to an even length with a tie to the
+    person itself (no NumPy temporaries of 8 bytes a slot)."""
+    w = 0
+    for i in range(len(indptr) - 1):
+        base = (i // sub) * sub
+        start = w
+        for slot in range(indptr[i], indptr[i + 1]):
+            j = nbr[slot]
+            if j >= 0 and abs(j - i) <= far:
+                out[w] = j - base
+                w += 1
+        if (w - start) & 1:
+            out[w] = i - base
+            w += 1
+    return w
+
+
 def tie_classes(indptr, nbr):
     """Per slot: its owner (int64), whether it holds a live tie, and whether that tie is far
     (to a person more than FAR indices away)."""
@@ -376,22 +396,17 @@ class Blocked:
         self.deg = deg.astype(np.uint8)
         # near ties in pairs: a person with an odd number of them gets a pad, a tie to itself,
         # last in its row (its own score is subtracted again in the step)
-        cnt = np.bincount(owner[near], minlength=n)
-        self.pad = (cnt & 1).astype(np.uint8)
-        padded = cnt + self.pad
-        self.cnt = (padded // 2).astype(np.uint8)  # pairs a person
-        row = np.zeros(n + 1, np.int64)
-        np.cumsum(padded, out=row[1:])
-        first = np.zeros(n + 1, np.int64)
-        np.cumsum(cnt, out=first[1:])
-        o = owner[near]
-        self.near = np.empty(int(row[-1]), np.int16)
-        self.near[row[o] + np.arange(len(o)) - first[o]] = nbr[near].astype(np.int64) - (o // sub) * sub  # |.| <= FAR + sub
-        who = np.flatnonzero(self.pad)
-        self.near[row[who + 1] - 1] = who % sub
-        self.cptr = row[np.minimum(np.arange(0, n + sub, sub), n)]  # each part's first slot
+        near_n = np.bincount(owner[near], minlength=n)
+        self.pad = (near_n & 1).astype(np.uint8)
+        self.cnt = ((near_n + 1) // 2).astype(np.uint8)  # pairs a person
+        del near_n
+        self.near = np.empty(2 * int(self.cnt.sum(dtype=np.int64)), np.int16)
+        _fill_near(indptr, nbr, sub, FAR, self.near)
+        row_end = np.cumsum(2 * self.cnt.astype(np.int64))
+        self.cptr = np.concatenate([[0], row_end[np.minimum(np.arange(sub, n + sub, sub), n) - 1]])  # parts' first slots
+        del row_end
         fsrc, fdst = nbr[far].astype(np.int64), owner[far]
-        del owner, live, far, near, o, cnt, padded, row, first, who
+        del owner, live, far, near
         by_dst = np.lexsort((fsrc, fdst // blk))  # V: by destination block, then source
         by_src = np.lexsort((fdst, fsrc))
         vpos = np.empty(len(by_dst), np.int64)
