@@ -352,8 +352,8 @@ def _blocked_pass(cptr, near, cnt, pad, deg, g_in, g_out, key, V, dloc, binptr, 
 
 
 @nb.njit(cache=True)
-def _fill_near(indptr, nbr, sub, far, out):
-    """The near ties (live, at most `far` persons away) of each person in order, as int16
+def _fill_near(indptr, nbr, near, sub, out):
+    """The near ties (slots where `near`, from `tie_classes`) of each person in order, as int16
     offsets from its part's first person, each row padded to an even length with a tie to the
     person itself (no NumPy temporaries of 8 bytes a slot)."""
     w = 0
@@ -361,14 +361,12 @@ def _fill_near(indptr, nbr, sub, far, out):
         base = (i // sub) * sub
         start = w
         for slot in range(indptr[i], indptr[i + 1]):
-            j = nbr[slot]
-            if j >= 0 and abs(j - i) <= far:
-                out[w] = j - base
+            if near[slot]:
+                out[w] = nbr[slot] - base
                 w += 1
         if (w - start) & 1:
             out[w] = i - base
             w += 1
-    return w
 
 
 def tie_classes(indptr, nbr):
@@ -401,7 +399,7 @@ class Blocked:
         self.cnt = ((near_n + 1) // 2).astype(np.uint8)  # pairs a person
         del near_n
         self.near = np.empty(2 * int(self.cnt.sum(dtype=np.int64)), np.int16)
-        _fill_near(indptr, nbr, sub, FAR, self.near)
+        _fill_near(indptr, nbr, near, sub, self.near)
         row_end = np.cumsum(2 * self.cnt.astype(np.int64))
         self.cptr = np.concatenate([[0], row_end[np.minimum(np.arange(sub, n + sub, sub), n) - 1]])  # parts' first slots
         del row_end
