@@ -31,7 +31,7 @@ def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov,
         r = region[i]
         bits = 0
         a = acted[i]
-        for b in range(n_act):
+        for b in range(n_act if a != 0 else 0):  # most persons did nothing: no bit loop
             if (a >> b) & 1 and uniform(s, b) < cov[b, r]:
                 bits |= 1 << b
         if fulfilled[i] and uniform(s, FULFIL) < cov[FULFIL, r]:

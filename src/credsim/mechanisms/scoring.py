@@ -39,7 +39,7 @@ def _score_persons(points, seen, par, grade_mins, tie_mean, listed_ties,
         delta = np.float32(0.0)
         neg = False
         pos = False
-        for b in range(n_bits):
+        for b in range(n_bits if s != 0 else 0):  # most persons have no record: no bit loop
             if (s >> b) & 1:
                 pt = points[b]
                 delta += pt

@@ -62,19 +62,25 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     slots to out[k:] when out is not None; returns how many.
     """
     s = agent_seed(key, i)
-    if q < 1.0 and uniform(s, 0) >= (hi - lo) * q / (1.0 - q) * (1.0 + 1e-9):
-        # the first skip passes the last slot: log(1 - u) <= -u and log1p(-q) >= -q / (1 - q)
-        # give log(1 - u) / log1p(-q) >= hi - lo, so no logs are needed (same result)
-        return 0
-    log_keep = np.log1p(-q) if q < 1.0 else -np.inf
+    # A skip passes the last slot when log(1 - u) / log1p(-q) >= the slots left: since
+    # log(1 - u) <= -u and log1p(-q) >= -q / (1 - q), u >= left * q / (1 - q) suffices, and
+    # decides most skips (every one for most persons) without the logs; the same result.
+    reach = q / (1.0 - q) * (1.0 + 1e-9) if q < 1.0 else 0.0
+    log_keep = 0.0
     pos = lo - 1
     d = 0
     found = 0
     while True:
         u = uniform(s, d)
         d += 1
-        step = 1 if log_keep == -np.inf else 1 + int(np.log(1.0 - u) / log_keep)
-        pos += step
+        if q < 1.0:
+            if u >= (hi - 1 - pos) * reach:
+                break
+            if log_keep == 0.0:  # the first skip that needs it (log1p(-q) < 0 for q > 0)
+                log_keep = np.log1p(-q)
+            pos += 1 + int(np.log(1.0 - u) / log_keep)
+        else:
+            pos += 1
         if pos >= hi:
             break
         f = nbr[pos]

@@ -1,0 +1,78 @@
+"""The tie-cut sampler (`ties._cuts_against`): thinning by geometric skips draws the same cuts
+as the textbook form that takes a log for every skip, and cuts each friend tie with its
+probability cut_rate * cost * (0.5 + 0.5 * salience of the friend)."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import pytest
+
+from credsim.mechanisms.ties import _cuts_against
+from credsim.randomness import agent_seed, uniform
+
+
+@nb.njit(cache=True)
+def _reference(key, i, lo, hi, nbr, family, q, salience, out):
+    """The sampler with a log for every skip and no shortcut: the definition."""
+    s = agent_seed(key, i)
+    log_keep = np.log1p(-q) if q < 1.0 else -np.inf
+    pos, d, found = lo - 1, 0, 0
+    while True:
+        u = uniform(s, d)
+        d += 1
+        pos += 1 if q >= 1.0 else 1 + int(np.log(1.0 - u) / log_keep)
+        if pos >= hi:
+            return found
+        if nbr[pos] >= 0 and not family[pos]:  # a friend tie: kept with p / q
+            keep = uniform(s, d) < 0.5 + 0.5 * salience[nbr[pos]]
+            d += 1
+            if keep:
+                out[found] = pos
+                found += 1
+
+
+def _row(rng, slots):
+    """One person's slots: a quarter free (-1), a tenth family, the rest friends."""
+    nbr = rng.integers(0, 1000, slots).astype(np.int32)
+    nbr[rng.random(slots) < 0.25] = -1
+    family = rng.random(slots) < 0.1
+    return nbr, family, rng.random(1000).astype(np.float32)
+
+
+@pytest.mark.parametrize("q", [1e-4, 0.003, 0.02, 0.1, 0.5, 0.97, 1.0])
+def test_the_shortcut_draws_the_same_cuts_as_a_log_for_every_skip(q):
+    rng = np.random.default_rng(7)
+    for slots in (1, 5, 14, 60):
+        nbr, family, salience = _row(rng, slots)
+        out, ref = np.empty(slots, np.int64), np.empty(slots, np.int64)
+        for i in range(3000):
+            key = np.uint64(rng.integers(0, 2**63))
+            k = _cuts_against(key, i, 0, slots, nbr, family, q, salience, out, 0)
+            m = _reference(key, i, 0, slots, nbr, family, q, salience, ref)
+            assert k == m and np.array_equal(out[:k], ref[:m]), (q, slots, i)
+            # counting alone (out unused) finds as many
+            assert _cuts_against(key, i, 0, slots, nbr, family, q, salience, out[:0], -1) == k
+
+
+@pytest.mark.parametrize("q", [0.01, 0.2])
+def test_each_friend_tie_is_cut_with_its_probability(q):
+    rng = np.random.default_rng(11)
+    slots, persons = 400, 2000
+    nbr, family, salience = _row(rng, slots)
+    cuts = np.zeros(slots, np.int64)
+    out = np.empty(slots, np.int64)
+    for i in range(persons):
+        k = _cuts_against(np.uint64(12345), i, 0, slots, nbr, family, q, salience, out, 0)
+        np.add.at(cuts, out[:k], 1)
+    friend = (nbr >= 0) & ~family
+    p = q * (0.5 + 0.5 * salience[np.where(friend, nbr, 0)].astype(np.float64))
+    assert cuts[~friend].sum() == 0  # free slots and family ties are never cut
+    expected = persons * p[friend].sum()
+    sd = np.sqrt(persons * (p[friend] * (1 - p[friend])).sum())
+    assert abs(cuts.sum() - expected) < 4 * sd
+    # slot by slot: the 2000 persons' cuts of each slot (a chi-square of ~280 cells)
+    e = persons * p[friend]
+    chi2 = ((cuts[friend] - e) ** 2 / (e * (1 - p[friend]))).sum()
+    dof = friend.sum()
+    assert chi2 < dof + 5 * np.sqrt(2 * dof)
