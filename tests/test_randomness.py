@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from credsim.randomness import below_logistic, logistic
+from credsim.randomness import agent_seed, below_logistic, logistic, logistic_bounds, uniform, uniform_lanes
 
 
 @nb.njit(cache=True)
@@ -28,3 +28,42 @@ def test_below_logistic_is_u_below_logistic():
     edges = np.array([0.0, -0.0, 1e-300, -1e-300, 36.0, -36.0, 700, -700, 1e308, -1e308, np.inf, -np.inf])
     grid = np.linspace(0, 1, 1001)[:-1]
     assert _disagreements(np.repeat(grid, len(edges)), np.tile(edges, len(grid))) == 0
+
+
+@nb.njit(cache=True)
+def _lanes_vs_uniform(seeds, draws):
+    differ = 0
+    for i in range(len(seeds)):
+        for d in draws:
+            differ += uniform_lanes(seeds[i], d) != uniform(seeds[i], d)
+    return differ
+
+
+def test_uniform_lanes_is_uniform_bit_for_bit():
+    rng = np.random.default_rng(5)
+    seeds = rng.integers(0, 2**64, 200_000, dtype=np.uint64, endpoint=False)
+    seeds[:4] = [0, 1, 2**63, 2**64 - 1]
+    assert _lanes_vs_uniform(seeds, np.array([0, 1, 7, 12, 1000, 2**31])) == 0
+
+
+@nb.njit(cache=True)
+def _bound_codes(u, x, out):
+    for i in range(len(u)):
+        out[i] = logistic_bounds(u[i], x[i])
+
+
+def test_logistic_bounds_decide_only_when_sure():
+    rng = np.random.default_rng(2)
+    n = 2_000_000
+    x = np.concatenate([rng.normal(0, 4, n), rng.normal(0, 0.5, n)])
+    u = rng.random(2 * n)
+    codes = np.empty(2 * n, np.int32)
+    _bound_codes(u, x, codes)
+    truth = u < 1 / (1 + np.exp(-x))
+    decided = codes != 2
+    assert np.array_equal(codes[decided] == 1, truth[decided])
+    # nearly every draw is decided without the exp (the point of the bounds)
+    assert decided.mean() > 0.95
+    # utility -inf (who cannot act): never done
+    _bound_codes(u[:1000], np.full(1000, -np.inf), codes[:1000])
+    assert not np.any(codes[:1000] == 1)

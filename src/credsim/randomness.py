@@ -80,14 +80,29 @@ def uniform(seed, draw):
     return np.float64(mix(seed + np.uint64(draw + 1) * _DRAW) >> _S11) * _INV53
 
 
+_INV31 = 1.0 / (1 << 31)
+
+
+@nb.njit(inline="always")
+def uniform_lanes(seed, draw):
+    """`uniform(seed, draw)`, the same bits, in a form a loop over persons vectorises: AVX2
+    cannot convert 64-bit integers to floats, so the 53 bits go as a 31-bit and a 22-bit part,
+    each converted from int32 and scaled exactly."""
+    h = mix(seed + np.uint64(draw + 1) * _DRAW)
+    high = np.int32(h >> np.uint64(33))
+    low = np.int32((h >> _S11) & np.uint64(0x3FFFFF))
+    return np.float64(high) * _INV31 + np.float64(low) * _INV53
+
+
 @nb.njit(inline="always")
 def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
 @nb.njit(inline="always")
-def below_logistic(u, x):
-    """u < logistic(x), with the same result, but nearly every draw decided without an exp.
+def logistic_bounds(u, x):
+    """Whether u < logistic(x), decided from rational bounds without an exp and without
+    branches (so loops over persons vectorise): 1 yes, 0 no, 2 undecided (compare with the exp).
 
     With y = |x| and p = logistic(-y): e^y >= 1 + y + y^2/2 + y^3/6 + y^4/24 (a truncated
     series of positive terms), so p <= 1 / (2 + y + ... + y^4/24); and e^-y >= m = 1 - y +
@@ -99,11 +114,19 @@ def below_logistic(u, x):
     """
     y = abs(x)
     inverse_tail = 2.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0))))
-    v = u if x <= 0.0 else 1.0 - u  # for x > 0: 1 - u against 1 - logistic(x) = logistic(-y)
-    if (v - 1e-9) * inverse_tail > 1.0:  # v > upper bound of logistic(-y) + 1e-9
-        return x > 0.0
-    if y < 1.5:
-        m = 1.0 - y * (1.0 - y * (0.5 - y * (1.0 / 6.0)))
-        if (v + 1e-9) * (1.0 + m) < m:  # v < lower bound of logistic(-y) - 1e-9
-            return x <= 0.0
-    return u < 1.0 / (1.0 + np.exp(-x))
+    pos = x > 0.0
+    v = 1.0 - u if pos else u  # for x > 0: 1 - u against 1 - logistic(x) = logistic(-y)
+    above = (v - 1e-9) * inverse_tail > 1.0  # v > upper bound of logistic(-y) + 1e-9
+    m = 1.0 - y * (1.0 - y * (0.5 - y * (1.0 / 6.0)))
+    below = (y < 1.5) & ((v + 1e-9) * (1.0 + m) < m)  # v < lower bound of logistic(-y) - 1e-9
+    r = np.int32(2)
+    r = np.int32(not pos) if below else r
+    return np.int32(pos) if above else r
+
+
+@nb.njit(inline="always")
+def below_logistic(u, x):
+    """u < logistic(x), with the same result, but nearly every draw decided without an exp
+    (`logistic_bounds`)."""
+    r = logistic_bounds(u, x)
+    return r == 1 if r != 2 else u < 1.0 / (1.0 + np.exp(-x))

@@ -37,8 +37,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..randomness import agent_seed, below_logistic, step_key, uniform
-from ..society.network import lane
+from ..randomness import (agent_seed, below_logistic, logistic_bounds, step_key, uniform,
+                          uniform_lanes)
+from ..society.network import LANE, LANE_MASK
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
 from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
 
@@ -47,72 +48,157 @@ DISSENT, COURT, POOR_WORK = ACTION_BITS["dissent"], ACTION_BITS["court_default"]
 LATE_BILL = ACTION_BITS["late_bill"]
 
 
-@nb.njit(parallel=True, cache=True)
+CHUNK = 512  # persons a part: the kernel runs each event's loop over a part, in vector lanes
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _prepare(key, lo, m, income, income_ref, poverty_w, consc_w, consc, degree, region, good_cov,
+             seed, poverty, cs, deg, cov):
+    """Per person of the part: the draws' seed, the poverty and conscientiousness terms, the
+    degree (at least 1) and the coverage of each rewarded action's channel in its region."""
+    for j in range(m):
+        i = lo + j
+        seed[j] = agent_seed(key, np.uint64(i))
+        stress = 1.0 / (1.0 + income[i] / income_ref)
+        poverty[j] = poverty_w * (2.0 * stress - 1.0)
+        cs[j] = consc_w * (0.5 - consc[i])
+        deg[j] = np.float64(max(degree[i], np.int32(1)))
+    for g in range(good_cov.shape[0]):
+        for j in range(m):
+            cov[g, j] = good_cov[g, region[lo + j]]
+
+
+@nb.njit(inline="always")
+def _peer_share(packed, shift, deg):
+    """The share of a person's ties who did the action last step (a lane of `tie_did`)."""
+    return np.float64(np.int32((packed >> shift) & np.uint64(LANE_MASK))) / deg
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _bad_utilities(lo, m, k, base, pts, lst, standard, peer_w, deter_w, guilt_w, add_poverty,
+                   risk_k, salience, risk_aversion, internalization, tie_did, deg, cs, poverty, util):
+    """util[j]: the utility of disapproved action k for person lo + j (a vectorised loop)."""
+    shift = np.uint64(LANE * k)
+    for j in range(m):
+        i = lo + j
+        deterrent = risk_k[i] * (pts * salience[i] + lst)
+        peers = _peer_share(tie_did[i], shift, deg[j])
+        u = (base + cs[j] + peer_w * peers
+             - deter_w * deterrent * (0.5 + risk_aversion[i]) - guilt_w * internalization[i] * standard)
+        util[j] = u + poverty[j] if add_poverty else u
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _good_utilities(lo, m, base, gain, standard, reward_w, guilt_w, cov_g, salience, internalization, util):
+    for j in range(m):
+        i = lo + j
+        util[j] = base + reward_w * cov_g[j] * gain * salience[i] + guilt_w * internalization[i] * standard
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _decide(m, k, seed, util, code, bits):
+    """bits[j] |= (person lo + j does action k) << k: u < logistic(util), decided from the
+    bounds in vector lanes (code[j]: 0, 1 or 2, undecided); the few undecided draws are
+    settled with the exp afterwards."""
+    undecided = 0
+    for j in range(m):
+        r = logistic_bounds(uniform_lanes(seed[j], k), util[j])
+        code[j] = r
+        undecided += r >> 1
+        bits[j] |= (r & 1) << k
+    if undecided > 0:
+        for j in range(m):
+            if code[j] == 2:
+                bits[j] |= np.int32(uniform(seed[j], k) < 1.0 / (1.0 + np.exp(-util[j]))) << k
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _attempts(lo, m, k, seed, income, income_ref, flight_rate, rail_rate, hotel_rate, loan_rate, school,
+              has_child, attempts):
+    for j in range(m):
+        i = lo + j
+        s = seed[j]
+        spend = min(max(income[i] / income_ref, 0.2), 3.0)
+        a = np.int32(uniform_lanes(s, k + 1) < flight_rate * spend)
+        a |= np.int32(uniform_lanes(s, k + 2) < rail_rate) << 1
+        a |= np.int32(uniform_lanes(s, k + 3) < hotel_rate * spend) << 2
+        a |= np.int32(uniform_lanes(s, k + 4) < loan_rate) << 3
+        a |= (np.int32(has_child[i]) & school) << 4
+        attempts[i] = np.uint8(a)
+
+
+@nb.njit(parallel=True, cache=True, error_model="numpy")
 def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, good_cov, standard,
                     region, consc, risk_aversion, threshold_z, has_child, employer, income,
                     hardship, pressure, internalization, salience, risk, tie_did, degree,
                     default_out, acted, private, fulfilled, attempts):
+    """Parts of CHUNK persons in parallel; inside a part, one loop over its persons per action
+    (so that the loops vectorise).  The draws are the same as one person at a time: each is
+    `uniform(agent seed, action)`."""
     (income_ref, poverty_w, consc_w, peer_w, deter_w, guilt_w, legitimacy, grievance_w, cascade_w,
      fear_w, dissent_guilt, thr_mean, thr_sd, reward_w, fulfil_base, pressure_w, flight_rate,
      rail_rate, hotel_rate, loan_rate, school_now) = (
         par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8], par[9], par[10],
         par[11], par[12], par[13], par[14], par[15], par[16], par[17], par[18], par[19], par[20])
-    n_bad = len(base_bad)
-    for i in nb.prange(len(region)):
-        s = agent_seed(key, i)
-        stress = 1.0 / (1.0 + income[i] / income_ref)
-        poverty = poverty_w * (2.0 * stress - 1.0)
-        cs = consc_w * (0.5 - consc[i])
-        sal = salience[i]
-        ii = internalization[i]
-        d = max(degree[i], 1)
-        seen_did = tie_did[i]
-        bits = 0
+    n_bad, n_good, n = len(base_bad), len(base_good), len(region)
+    school = np.int32(school_now > 0)
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        lo = c * CHUNK
+        m = min(lo + CHUNK, n) - lo
+        seed = np.empty(CHUNK, np.uint64)
+        poverty = np.empty(CHUNK, np.float64)
+        cs = np.empty(CHUNK, np.float64)
+        deg = np.empty(CHUNK, np.float64)
+        cov = np.empty((n_good, CHUNK), np.float64)
+        util = np.empty(CHUNK, np.float64)
+        code = np.empty(CHUNK, np.int32)
+        bits = np.zeros(CHUNK, np.int32)
+        _prepare(key, lo, m, income, income_ref, poverty_w, consc_w, consc, degree, region, good_cov,
+                 seed, poverty, cs, deg, cov)
         for k in range(n_bad):
-            deterrent = risk[k, i] * (pts_bad[k] * sal + lst_bad[k])
             if k == DISSENT:
-                drive = grievance_w * hardship[i] * (1.0 - legitimacy) + cascade_w * lane(seen_did, k) / d
-                fear = fear_w * risk_aversion[i] * deterrent + dissent_guilt * ii * standard[k]
-                thr = thr_mean + thr_sd * threshold_z[i]
-                private[i] = drive > thr
-                ok = drive - fear > thr
+                shift = np.uint64(LANE * k)
+                for j in range(m):
+                    i = lo + j
+                    deterrent = risk[k, i] * (pts_bad[k] * salience[i] + lst_bad[k])
+                    peers = _peer_share(tie_did[i], shift, deg[j])
+                    drive = grievance_w * hardship[i] * (1.0 - legitimacy) + cascade_w * peers
+                    fear = (fear_w * risk_aversion[i] * deterrent
+                            + dissent_guilt * internalization[i] * standard[k])
+                    thr = thr_mean + thr_sd * threshold_z[i]
+                    private[i] = drive > thr
+                    bits[j] |= np.int32(drive - fear > thr) << k
+                continue
+            _bad_utilities(lo, m, k, base_bad[k], pts_bad[k], lst_bad[k], standard[k], peer_w, deter_w,
+                           guilt_w, k == LATE_BILL or k == COURT, risk[k], salience, risk_aversion,
+                           internalization, tie_did, deg, cs, poverty, util)
+            # who cannot do it gets utility -inf: u < logistic(-inf) = 0 never holds
+            if k == POOR_WORK:  # needs a job
+                for j in range(m):
+                    util[j] = util[j] if employer[lo + j] >= 0 else -np.inf
+            elif k == COURT:  # needs no judgment already unpaid
+                for j in range(m):
+                    util[j] = -np.inf if default_out[lo + j] else util[j]
+            _decide(m, k, seed, util, code, bits)
+        for g in range(n_good):
+            _good_utilities(lo, m, base_good[g], gain_good[g], standard[n_bad + g], reward_w, guilt_w,
+                            cov[g], salience, internalization, util)
+            _decide(m, n_bad + g, seed, util, code, bits)
+        k = n_bad + n_good
+        for j in range(m):
+            i = lo + j
+            acted[i] = np.uint16(bits[j])
+            # a judgment defaulted is owed until it is paid, observed by the court or not
+            if default_out[i]:
+                paid = below_logistic(uniform(seed[j], k),
+                                      fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j])
+                fulfilled[i] = paid
+                default_out[i] = not paid
             else:
-                util = (base_bad[k] + cs + peer_w * lane(seen_did, k) / d
-                        - deter_w * deterrent * (0.5 + risk_aversion[i]) - guilt_w * ii * standard[k])
-                if k == LATE_BILL or k == COURT:
-                    util += poverty
-                ok = below_logistic(uniform(s, k), util)
-                if k == POOR_WORK and employer[i] < 0:
-                    ok = False
-                if k == COURT and default_out[i]:
-                    ok = False
-            if ok:
-                bits |= 1 << k
-        for g in range(len(base_good)):
-            k = n_bad + g
-            util = (base_good[g] + reward_w * good_cov[g, region[i]] * gain_good[g] * sal
-                    + guilt_w * ii * standard[k])
-            if below_logistic(uniform(s, k), util):
-                bits |= 1 << k
-        acted[i] = bits
-        k = n_bad + len(base_good)
-        paid = default_out[i] and below_logistic(uniform(s, k), fulfil_base - cs + pressure_w * pressure[i] - poverty)
-        fulfilled[i] = paid
-        # a judgment defaulted is owed until it is paid, observed by the court or not
-        default_out[i] = (default_out[i] or (bits >> COURT) & 1 == 1) and not paid
-        spend = min(max(income[i] / income_ref, 0.2), 3.0)
-        a = 0
-        if uniform(s, k + 1) < flight_rate * spend:
-            a |= 1
-        if uniform(s, k + 2) < rail_rate:
-            a |= 2
-        if uniform(s, k + 3) < hotel_rate * spend:
-            a |= 4
-        if uniform(s, k + 4) < loan_rate:
-            a |= 8
-        if school_now > 0 and has_child[i]:
-            a |= 16
-        attempts[i] = a
+                fulfilled[i] = False
+                default_out[i] = (bits[j] >> COURT) & 1 == 1
+        _attempts(lo, m, k, seed, income, income_ref, flight_rate, rail_rate, hotel_rate, loan_rate,
+                  school, has_child, attempts)
 
 
 assert ATTEMPT_BITS == {"flight": 0, "rail": 1, "hotel": 2, "loan": 3, "school": 4}
