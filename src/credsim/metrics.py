@@ -57,7 +57,7 @@ def _order_stats(x, ranks, parts):
     # level 1: the top 11 bits
     part1 = np.zeros((parts, 2048), np.int64)
     for p in nb.prange(parts):
-        for i in range(p * n // parts, (p + 1) * n // parts):
+        for i in range(np.uint64(p * n // parts), np.uint64((p + 1) * n // parts)):
             part1[p, _sort_key(bits[i]) >> 21] += 1
     hist1 = part1.sum(axis=0)
     top1 = np.empty(r, np.int64)
@@ -72,7 +72,7 @@ def _order_stats(x, ranks, parts):
     # level 2: the next 11 bits, inside the chosen top bins
     part2 = np.zeros((parts, rows1, 2048), np.int64)
     for p in nb.prange(parts):
-        for i in range(p * n // parts, (p + 1) * n // parts):
+        for i in range(np.uint64(p * n // parts), np.uint64((p + 1) * n // parts)):
             key = _sort_key(bits[i])
             row = row1[key >> 21]
             if row >= 0:
@@ -96,7 +96,7 @@ def _order_stats(x, ranks, parts):
     # level 3: the last 10 bits, inside the chosen 22-bit prefixes
     part3 = np.zeros((parts, rows2, 1024), np.int64)
     for p in nb.prange(parts):
-        for i in range(p * n // parts, (p + 1) * n // parts):
+        for i in range(np.uint64(p * n // parts), np.uint64((p + 1) * n // parts)):
             key = _sort_key(bits[i])
             if row1[key >> 21] >= 0:
                 pre = np.int64(key >> 10)
@@ -159,14 +159,15 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
         k = np.zeros(isum.shape[1], np.int64)
         f_s = f_int = f_sal = f_risk = f_hard = f_inc = f_ds = f_dss = f_dst = 0.0
         red_n = priv = dflt = empl = deg = fr = blk = iso = lfr = 0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        # unsigned indices: no negative-index fix-up on each of the ~20 loads (a third faster)
+        for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):
             s = np.float64(score[i])
             d = np.float64(degree[i])
             f_s += s
             f_int += internalization[i]
             f_sal += salience[i]
             person_risk = 0.0  # a chain of its own, so persons' sums overlap in the pipeline
-            for r in range(risk.shape[0]):
+            for r in range(np.uint64(risk.shape[0])):
                 person_risk += risk[r, i]
             f_risk += person_risk
             f_hard += hardship[i]

@@ -22,42 +22,52 @@ import numpy as np
 
 from ..engine.state import ACTION_BITS
 from ..scenario.events import PERSON_BAD, PERSON_GOOD
-from ..society.network import lane
+from ..society.network import LANE, LANE_MASK
 
 
-@nb.njit(parallel=True, cache=True)
+CHUNK = 512  # persons a part: each action's risk loop runs over a part, in vector lanes
+
+
+@nb.njit(parallel=True, cache=True, error_model="numpy")
 def _learn(par, internalize, acted, seen, tie_did, tie_obs, punished, rewarded,
            risk, internalization, salience):
+    """Parts of CHUNK persons in parallel; in a part, one loop per action over its persons.
+    Indices are unsigned: a signed index costs a negative-index fix-up on every access, which
+    stops LLVM from vectorising the read-modify-write of the risk rows."""
     (risk_rate, push, grow_punish, grow_reward, grow_propaganda, fade, sal_growth,
      gamification, sal_fade) = (par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8])
     n_bad = risk.shape[0]
-    for i in nb.prange(len(acted)):
-        a = acted[i]
-        o = seen[i]
-        ties_did, ties_seen = tie_did[i], tie_obs[i]
+    n = len(acted)
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        lo = np.uint64(c * CHUNK)
+        hi = np.uint64(min((c + 1) * CHUNK, n))
         for k in range(n_bad):
-            did = lane(ties_did, k) + ((a >> k) & 1)
-            r = risk[k, i]
-            if did > 0:
-                obs = lane(ties_seen, k) + ((o >> k) & 1)
-                r += risk_rate * (obs / did - r)
-            r += push * (1.0 - r)
-            risk[k, i] = min(max(r, 0.0), 1.0)
-        if internalize:
-            x = internalization[i]
-            grow = grow_propaganda
-            if punished[i]:
-                grow += grow_punish
-            if rewarded[i]:
-                grow += grow_reward
-            x += grow * (1.0 - x) - fade * x
-            internalization[i] = min(max(x, 0.0), 1.0)
-        else:
-            internalization[i] = 0.0
-        sal = salience[i]
-        touched = 0.5 if (punished[i] or rewarded[i]) else 0.0
-        sal += sal_growth * (gamification + touched) * (1.0 - sal) - sal_fade * sal
-        salience[i] = min(max(sal, 0.0), 1.0)
+            shift = np.uint64(LANE * k)
+            risk_k = risk[k]
+            for i in range(lo, hi):
+                did = np.int32((tie_did[i] >> shift) & np.uint64(LANE_MASK)) + np.int32((acted[i] >> k) & 1)
+                obs = np.int32((tie_obs[i] >> shift) & np.uint64(LANE_MASK)) + np.int32((seen[i] >> k) & 1)
+                r = np.float64(risk_k[i])
+                moved = r + risk_rate * (np.float64(obs) / np.float64(max(did, np.int32(1))) - r)
+                r = moved if did > 0 else r  # moves only where anyone seen did k
+                r += push * (1.0 - r)
+                risk_k[i] = min(max(r, 0.0), 1.0)
+        for i in range(lo, hi):
+            if internalize:
+                x = internalization[i]
+                grow = grow_propaganda
+                if punished[i]:
+                    grow += grow_punish
+                if rewarded[i]:
+                    grow += grow_reward
+                x += grow * (1.0 - x) - fade * x
+                internalization[i] = min(max(x, 0.0), 1.0)
+            else:
+                internalization[i] = 0.0
+            sal = salience[i]
+            touched = 0.5 if (punished[i] or rewarded[i]) else 0.0
+            sal += sal_growth * (gamification + touched) * (1.0 - sal) - sal_fade * sal
+            salience[i] = min(max(sal, 0.0), 1.0)
 
 
 def step(sim, ctx) -> None:
