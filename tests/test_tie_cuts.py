@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 import pytest
 
-from credsim.mechanisms.ties import _cuts_against
+from credsim.mechanisms.ties import _cuts, _cuts_against
 from credsim.randomness import agent_seed, uniform
 
 
@@ -76,3 +76,31 @@ def test_each_friend_tie_is_cut_with_its_probability(q):
     chi2 = ((cuts[friend] - e) ** 2 / (e * (1 - p[friend]))).sum()
     dof = friend.sum()
     assert chi2 < dof + 5 * np.sqrt(2 * dof)
+
+
+def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
+    """`_cuts` screens persons in vector lanes before sampling: it must find exactly the cuts
+    of the reference sampler run for every person with a tie cost, in order of their owners."""
+    rng = np.random.default_rng(3)
+    n = 9000  # over two parts of the pass
+    sizes = rng.integers(0, 30, n)
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    nbr = rng.integers(0, n, indptr[-1]).astype(np.int32)
+    nbr[rng.random(indptr[-1]) < 0.25] = -1
+    family = rng.random(indptr[-1]) < 0.1
+    salience = rng.random(n).astype(np.float32)
+    cost = np.where(rng.random(n) < 0.5, 0.0, rng.random(n)).astype(np.float32)
+    cost[:50] = 1.0  # q = cut_rate: a skip of one slot at a time when cut_rate is 1
+    for cut_rate in (np.float32(0.02), np.float32(0.3), np.float32(1.0)):
+        key = np.uint64(rng.integers(0, 2**63))
+        slots, owners = _cuts(key, indptr, nbr, family, cost, cut_rate, salience)
+        want_slots, want_owners = [], []
+        out = np.empty(30, np.int64)
+        for i in range(n):
+            q = np.float64(cut_rate * cost[i])
+            if q > 0.0:
+                k = _reference(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, out)
+                want_slots += list(out[:k])
+                want_owners += [i] * k
+        assert len(want_slots) > 100
+        assert np.array_equal(slots, want_slots) and np.array_equal(owners, want_owners)

@@ -143,8 +143,8 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
     n_bad, n_good, n = len(base_bad), len(base_good), len(region)
     school = np.int32(school_now > 0)
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
-        lo = c * CHUNK
-        m = min(lo + CHUNK, n) - lo
+        lo = np.uint64(c * CHUNK)  # unsigned indices: no negative-index fix-ups in the loops
+        m = np.uint64(min(c * CHUNK + CHUNK, n) - c * CHUNK)
         seed = np.empty(CHUNK, np.uint64)
         poverty = np.empty(CHUNK, np.float64)
         cs = np.empty(CHUNK, np.float64)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..randomness import agent_seed, step_key, uniform
+from ..randomness import agent_seed, step_key, uniform, uniform_lanes
 from ..society.network import stub_target
 
 
@@ -53,6 +53,13 @@ def _tie_cost(score, black, aversion, base, span, visible, cost):
 
 
 @nb.njit(inline="always")
+def _reach(q):
+    """q / (1 - q) with a margin of 1e-9 (0 for q >= 1): a skip drawn from u passes `left`
+    slots when u >= left * reach (`_cuts_against`)."""
+    return q / (1.0 - q) * (1.0 + 1e-9) if q < 1.0 else 0.0
+
+
+@nb.njit(inline="always")
 def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     """Ties of i cut by its friends this month, sampled by thinning.
 
@@ -65,7 +72,7 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     # A skip passes the last slot when log(1 - u) / log1p(-q) >= the slots left: since
     # log(1 - u) <= -u and log1p(-q) >= -q / (1 - q), u >= left * q / (1 - q) suffices, and
     # decides most skips (every one for most persons) without the logs; the same result.
-    reach = q / (1.0 - q) * (1.0 + 1e-9) if q < 1.0 else 0.0
+    reach = _reach(q)
     log_keep = 0.0
     pos = lo - 1
     d = 0
@@ -97,6 +104,20 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
 CHUNK = 1 << 12  # persons per part of the cut draws (the draws do not depend on the parts)
 
 
+@nb.njit(cache=True, error_model="numpy")
+def _may_cut(key, lo, indptr, cost, cut_rate, maybe):
+    """maybe[j]: whether person lo + j has a tie cost and its first skip (draw 0) stays inside
+    its row, by the very test `_cuts_against` starts with (persons without are sure to cut
+    nothing); a loop that vectorises (unsigned indices, `uniform_lanes`)."""
+    for j in range(np.uint64(len(maybe))):
+        i = lo + j
+        q = np.float64(cut_rate * cost[i])
+        reach = _reach(q)
+        u = uniform_lanes(agent_seed(key, i), 0)
+        slots = np.float64(np.int32(indptr[i + np.uint64(1)] - indptr[i]))  # via int32: AVX2 converts those
+        maybe[j] = (q > 0.0) & ((q >= 1.0) | (u < slots * reach))
+
+
 @nb.njit(parallel=True, cache=True)
 def _cuts(key, indptr, nbr, family, cost, cut_rate, salience):
     """The slots cut this month (`_cuts_against` for every person with a tie cost), in
@@ -109,11 +130,18 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience):
     who = np.empty(n, np.int32)  # part c's persons with cuts: who[c * CHUNK:c * CHUNK + cutters[c]]
     cutters = np.zeros(parts, np.int64)
     for c in nb.prange(parts):
+        lo = c * CHUNK
+        size = min(n, lo + CHUNK) - lo
+        # first, in vector lanes: who may cut at all (a tie cost, and a first skip that does
+        # not pass the row: the test `_cuts_against` starts with); most persons stop here
+        maybe = np.empty(size, np.bool_)
+        _may_cut(key, np.uint64(lo), indptr, cost, cut_rate, maybe)
         k = 0
         m = 0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            q = np.float64(cut_rate * cost[i])
-            if q > 0.0:
+        for j in range(size):
+            if maybe[j]:
+                i = lo + j
+                q = np.float64(cut_rate * cost[i])
                 found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, dummy, -1)
                 if found > 0:
                     who[c * CHUNK + m] = i
