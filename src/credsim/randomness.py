@@ -129,4 +129,4 @@ def below_logistic(u, x):
     """u < logistic(x), with the same result, but nearly every draw decided without an exp
     (`logistic_bounds`)."""
     r = logistic_bounds(u, x)
-    return r == 1 if r != 2 else u < 1.0 / (1.0 + np.exp(-x))
+    return r == 1 if r != 2 else u < logistic(x)

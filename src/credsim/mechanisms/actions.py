@@ -37,9 +37,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..randomness import (agent_seed, below_logistic, logistic_bounds, step_key, uniform,
+from ..randomness import (agent_seed, below_logistic, logistic, logistic_bounds, step_key, uniform,
                           uniform_lanes)
-from ..society.network import LANE, LANE_MASK
+from ..society.network import lane
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
 from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
 
@@ -69,20 +69,19 @@ def _prepare(key, lo, m, income, income_ref, poverty_w, consc_w, consc, degree, 
 
 
 @nb.njit(inline="always")
-def _peer_share(packed, shift, deg):
-    """The share of a person's ties who did the action last step (a lane of `tie_did`)."""
-    return np.float64(np.int32((packed >> shift) & np.uint64(LANE_MASK))) / deg
+def _peer_share(packed, k, deg):
+    """The share of a person's ties who did action k last step (a lane of `tie_did`)."""
+    return np.float64(lane(packed, k)) / deg
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _bad_utilities(lo, m, k, base, pts, lst, standard, peer_w, deter_w, guilt_w, add_poverty,
                    risk_k, salience, risk_aversion, internalization, tie_did, deg, cs, poverty, util):
     """util[j]: the utility of disapproved action k for person lo + j (a vectorised loop)."""
-    shift = np.uint64(LANE * k)
     for j in range(m):
         i = lo + j
         deterrent = risk_k[i] * (pts * salience[i] + lst)
-        peers = _peer_share(tie_did[i], shift, deg[j])
+        peers = _peer_share(tie_did[i], k, deg[j])
         u = (base + cs[j] + peer_w * peers
              - deter_w * deterrent * (0.5 + risk_aversion[i]) - guilt_w * internalization[i] * standard)
         util[j] = u + poverty[j] if add_poverty else u
@@ -109,7 +108,7 @@ def _decide(m, k, seed, util, code, bits):
     if undecided > 0:
         for j in range(m):
             if code[j] == 2:
-                bits[j] |= np.int32(uniform(seed[j], k) < 1.0 / (1.0 + np.exp(-util[j]))) << k
+                bits[j] |= np.int32(uniform(seed[j], k) < logistic(util[j])) << k
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -157,11 +156,10 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
                  seed, poverty, cs, deg, cov)
         for k in range(n_bad):
             if k == DISSENT:
-                shift = np.uint64(LANE * k)
                 for j in range(m):
                     i = lo + j
                     deterrent = risk[k, i] * (pts_bad[k] * salience[i] + lst_bad[k])
-                    peers = _peer_share(tie_did[i], shift, deg[j])
+                    peers = _peer_share(tie_did[i], k, deg[j])
                     drive = grievance_w * hardship[i] * (1.0 - legitimacy) + cascade_w * peers
                     fear = (fear_w * risk_aversion[i] * deterrent
                             + dissent_guilt * internalization[i] * standard[k])

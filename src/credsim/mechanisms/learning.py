@@ -22,7 +22,7 @@ import numpy as np
 
 from ..engine.state import ACTION_BITS
 from ..scenario.events import PERSON_BAD, PERSON_GOOD
-from ..society.network import LANE, LANE_MASK
+from ..society.network import lane
 
 
 CHUNK = 512  # persons a part: each action's risk loop runs over a part, in vector lanes
@@ -42,11 +42,10 @@ def _learn(par, internalize, acted, seen, tie_did, tie_obs, punished, rewarded,
         lo = np.uint64(c * CHUNK)
         hi = np.uint64(min((c + 1) * CHUNK, n))
         for k in range(n_bad):
-            shift = np.uint64(LANE * k)
             risk_k = risk[k]
             for i in range(lo, hi):
-                did = np.int32((tie_did[i] >> shift) & np.uint64(LANE_MASK)) + np.int32((acted[i] >> k) & 1)
-                obs = np.int32((tie_obs[i] >> shift) & np.uint64(LANE_MASK)) + np.int32((seen[i] >> k) & 1)
+                did = lane(tie_did[i], k) + np.int32((acted[i] >> k) & 1)
+                obs = lane(tie_obs[i], k) + np.int32((seen[i] >> k) & 1)
                 r = np.float64(risk_k[i])
                 moved = r + risk_rate * (np.float64(obs) / np.float64(max(did, np.int32(1))) - r)
                 r = moved if did > 0 else r  # moves only where anyone seen did k

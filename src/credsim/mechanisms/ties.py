@@ -60,6 +60,13 @@ def _reach(q):
 
 
 @nb.njit(inline="always")
+def _skip_passes(u, left, reach):
+    """Whether the skip drawn from u passes the `left` slots left (q < 1), decided without the
+    logs: log(1 - u) <= -u and log1p(-q) >= -q / (1 - q).  `_cuts_against` and `_may_cut`."""
+    return u >= np.float64(left) * reach
+
+
+@nb.njit(inline="always")
 def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     """Ties of i cut by its friends this month, sampled by thinning.
 
@@ -69,9 +76,7 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     slots to out[k:] when out is not None; returns how many.
     """
     s = agent_seed(key, i)
-    # A skip passes the last slot when log(1 - u) / log1p(-q) >= the slots left: since
-    # log(1 - u) <= -u and log1p(-q) >= -q / (1 - q), u >= left * q / (1 - q) suffices, and
-    # decides most skips (every one for most persons) without the logs; the same result.
+    # most skips (every one for most persons) are decided without the logs (`_skip_passes`)
     reach = _reach(q)
     log_keep = 0.0
     pos = lo - 1
@@ -81,7 +86,7 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
         u = uniform(s, d)
         d += 1
         if q < 1.0:
-            if u >= (hi - 1 - pos) * reach:
+            if _skip_passes(u, hi - 1 - pos, reach):
                 break
             if log_keep == 0.0:  # the first skip that needs it (log1p(-q) < 0 for q > 0)
                 log_keep = np.log1p(-q)
@@ -114,8 +119,8 @@ def _may_cut(key, lo, indptr, cost, cut_rate, maybe):
         q = np.float64(cut_rate * cost[i])
         reach = _reach(q)
         u = uniform_lanes(agent_seed(key, i), 0)
-        slots = np.float64(np.int32(indptr[i + np.uint64(1)] - indptr[i]))  # via int32: AVX2 converts those
-        maybe[j] = (q > 0.0) & ((q >= 1.0) | (u < slots * reach))
+        slots = np.int32(indptr[i + np.uint64(1)] - indptr[i])  # int32: AVX2 converts those to floats
+        maybe[j] = (q > 0.0) & ((q >= 1.0) | (not _skip_passes(u, slots, reach)))
 
 
 @nb.njit(parallel=True, cache=True)

@@ -258,8 +258,9 @@ def _pack(score, lo, scale, listed, acted, observed, n_bits, words):
 
 @nb.njit(inline="always")
 def lane(packed, b):
-    """Counter b of a word of 12-bit lanes (`spread_table`), as an int."""
-    return np.int64((packed >> np.uint64(LANE * b)) & np.uint64(LANE_MASK))
+    """Counter b of a word of 12-bit lanes (`spread_table`), as an int32 (AVX2 converts those
+    to floats, so loops over persons that use it vectorise)."""
+    return np.int32((packed >> np.uint64(LANE * b)) & np.uint64(LANE_MASK))
 
 
 @nb.njit(parallel=True, cache=True)
