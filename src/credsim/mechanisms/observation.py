@@ -52,15 +52,13 @@ def _by_bit(bits, n_bits):
     chunks = max((n + CHUNK - 1) // CHUNK, 1)
     count = np.zeros((n_bits, chunks), np.int64)
     for c in nb.prange(chunks):
-        # counted in a local array, written once: count[:, c] shares cache lines with the
-        # neighbouring chunks' columns, which another thread updates at the same time
-        own = np.zeros(n_bits, np.int64)
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            v = np.int64(bits[i])
-            if v != 0:
-                for b in range(n_bits):
-                    own[b] += (v >> b) & 1
-        count[:, c] = own
+        # bit by bit over the chunk (in L1): a loop that vectorises (unsigned indices)
+        lo, hi = np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))
+        for b in range(n_bits):
+            t = 0
+            for i in range(lo, hi):
+                t += (np.int64(bits[i]) >> b) & 1
+            count[b, c] = t
     start = np.empty((n_bits, chunks), np.int64)  # where chunk c's persons with bit b go
     first = np.zeros(n_bits + 1, np.int64)
     total = 0
