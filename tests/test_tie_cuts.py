@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 import pytest
 
-from credsim.mechanisms.ties import _cuts, _cuts_against
+from credsim.mechanisms.ties import CHUNK, SPACE, _cuts, _cuts_against
 from credsim.randomness import agent_seed, uniform
 
 
@@ -79,8 +79,10 @@ def test_each_friend_tie_is_cut_with_its_probability(q):
 
 
 def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
-    """`_cuts` screens persons in vector lanes before sampling: it must find exactly the cuts
-    of the reference sampler run for every person with a tie cost, in order of their owners."""
+    """`_cuts` screens persons in vector lanes before sampling and keeps each part's cuts in a
+    space of its own (a part whose cuts do not fit draws them again): it must find exactly the
+    cuts of the reference sampler run for every person with a tie cost, in order of their
+    owners."""
     rng = np.random.default_rng(3)
     n = 9000  # over two parts of the pass
     sizes = rng.integers(0, 30, n)
@@ -88,12 +90,18 @@ def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
     nbr = rng.integers(0, n, indptr[-1]).astype(np.int32)
     nbr[rng.random(indptr[-1]) < 0.25] = -1
     family = rng.random(indptr[-1]) < 0.1
+    nbr[indptr[100]:indptr[400]] = -1  # persons with a cost, slots, and no live friend tie
+    family[indptr[400]:indptr[500]] = True
+    friends = np.add.reduceat(((nbr >= 0) & ~family).astype(np.int32), indptr[:-1])
+    friends[sizes == 0] = 0  # reduceat reads the next row for an empty one
+    assert (friends[100:500] == 0).all() and (friends == 1).sum() > 100
     salience = rng.random(n).astype(np.float32)
     cost = np.where(rng.random(n) < 0.5, 0.0, rng.random(n)).astype(np.float32)
     cost[:50] = 1.0  # q = cut_rate: a skip of one slot at a time when cut_rate is 1
+    cost[100:500] = 1.0
     for cut_rate in (np.float32(0.02), np.float32(0.3), np.float32(1.0)):
         key = np.uint64(rng.integers(0, 2**63))
-        slots, owners = _cuts(key, indptr, nbr, family, cost, cut_rate, salience)
+        slots, owners = _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends)
         want_slots, want_owners = [], []
         out = np.empty(30, np.int64)
         for i in range(n):
@@ -104,3 +112,36 @@ def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
                 want_owners += [i] * k
         assert len(want_slots) > 100
         assert np.array_equal(slots, want_slots) and np.array_equal(owners, want_owners)
+        per_part = np.bincount(np.asarray(want_owners) // CHUNK, minlength=3)
+        if cut_rate == np.float32(0.02):  # every part keeps its cuts from the first pass
+            assert per_part.max() < SPACE // 2
+        if cut_rate == np.float32(1.0):  # and here every part draws them again
+            assert per_part.min() > SPACE
+
+
+def test_the_cut_pass_is_told_the_live_friend_ties(tmp_path, monkeypatch):
+    """`_cuts` skips persons with no live friend tie by the view's friend degree: at every ties
+    phase, in a run and in one restored from a checkpoint, that must be the graph's count."""
+    from credsim import Simulation, load_scenario
+    from credsim.mechanisms import ties
+
+    checked = []
+    real = ties._cuts
+
+    def checking(key, indptr, nbr, family, cost, cut_rate, salience, friends):
+        live = ((nbr >= 0) & ~family).astype(np.int64)
+        counted = np.add.reduceat(live, indptr[:-1])
+        counted[np.diff(indptr) == 0] = 0
+        assert np.array_equal(friends, counted)
+        checked.append(len(friends))
+        return real(key, indptr, nbr, family, cost, cut_rate, salience, friends)
+
+    monkeypatch.setattr(ties, "_cuts", checking)
+    sc = load_scenario("seed", overrides={"population.agents": 1500, "run.steps": 12, "run.seed": 4})
+    first = Simulation(sc)
+    for _ in range(6):
+        first.step()
+    first.save_checkpoint(tmp_path / "ck")
+    resumed = Simulation.from_checkpoint(sc, tmp_path / "ck")
+    resumed.run()
+    assert len(checked) == 12  # six steps before the checkpoint, six after

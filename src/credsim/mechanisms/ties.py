@@ -110,44 +110,60 @@ CHUNK = 1 << 12  # persons per part of the cut draws (the draws do not depend on
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _may_cut(key, lo, indptr, cost, cut_rate, maybe):
-    """maybe[j]: whether person lo + j has a tie cost and its first skip (draw 0) stays inside
-    its row, by the very test `_cuts_against` starts with (persons without are sure to cut
-    nothing); a loop that vectorises (unsigned indices, `uniform_lanes`)."""
+def _may_cut(key, lo, indptr, cost, cut_rate, friends, maybe):
+    """maybe[j]: whether person lo + j has a tie cost, a live friend tie and a first skip (draw
+    0) that stays inside its row, by the very test `_cuts_against` starts with (persons without
+    are sure to cut nothing); a loop that vectorises (unsigned indices, `uniform_lanes`)."""
     for j in range(np.uint64(len(maybe))):
         i = lo + j
         q = np.float64(cut_rate * cost[i])
         reach = _reach(q)
         u = uniform_lanes(agent_seed(key, i), 0)
         slots = np.int32(indptr[i + np.uint64(1)] - indptr[i])  # int32: AVX2 converts those to floats
-        maybe[j] = (q > 0.0) & ((q >= 1.0) | (not _skip_passes(u, slots, reach)))
+        maybe[j] = (q > 0.0) & (friends[i] > 0) & ((q >= 1.0) | (not _skip_passes(u, slots, reach)))
+
+
+SPACE = 1 << 10  # cut slots a part keeps from its counting pass (a part with more draws again)
 
 
 @nb.njit(parallel=True, cache=True)
-def _cuts(key, indptr, nbr, family, cost, cut_rate, salience):
-    """The slots cut this month (`_cuts_against` for every person with a tie cost), in
-    increasing order of their owners, and the owners: counted by fixed parts in parallel
-    (remembering who cuts, few), then listed for those alone."""
+def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends):
+    """The slots cut this month (`_cuts_against` for every person with a tie cost and a live
+    friend tie; friends[i]: i's live friend ties), in increasing order of their owners, and the
+    owners.  Fixed parts in parallel find their cuts and keep them in their own SPACE; a part
+    whose cuts do not fit remembers who cut (few) and lists their cuts again once the parts'
+    totals are known."""
     n = len(cost)
     parts = (n + CHUNK - 1) // CHUNK
     dummy = np.empty(0, np.int64)
     count = np.zeros(parts + 1, np.int64)
+    kept = np.empty(parts * SPACE, np.int64)  # part c's cuts: kept[c * SPACE:c * SPACE + count[c + 1]]
+    keeper = np.empty(parts * SPACE, np.int32)
+    spilled = np.zeros(parts, np.bool_)
     who = np.empty(n, np.int32)  # part c's persons with cuts: who[c * CHUNK:c * CHUNK + cutters[c]]
     cutters = np.zeros(parts, np.int64)
     for c in nb.prange(parts):
         lo = c * CHUNK
         size = min(n, lo + CHUNK) - lo
-        # first, in vector lanes: who may cut at all (a tie cost, and a first skip that does
-        # not pass the row: the test `_cuts_against` starts with); most persons stop here
+        # first, in vector lanes: who may cut at all (a tie cost, a live friend tie and a first
+        # skip that does not pass the row: the test `_cuts_against` starts with); most persons
+        # stop here
         maybe = np.empty(size, np.bool_)
-        _may_cut(key, np.uint64(lo), indptr, cost, cut_rate, maybe)
+        _may_cut(key, np.uint64(lo), indptr, cost, cut_rate, friends, maybe)
         k = 0
         m = 0
         for j in range(size):
             if maybe[j]:
                 i = lo + j
                 q = np.float64(cut_rate * cost[i])
-                found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, dummy, -1)
+                # a person cuts at most its row: kept while the whole row would fit
+                spilled[c] |= k + (indptr[i + 1] - indptr[i]) > SPACE
+                if spilled[c]:
+                    found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, dummy, -1)
+                else:
+                    found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, kept,
+                                          c * SPACE + k)
+                    keeper[c * SPACE + k:c * SPACE + k + found] = i
                 if found > 0:
                     who[c * CHUNK + m] = i
                     m += 1
@@ -160,6 +176,11 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience):
     owners = np.empty(count[parts], np.int64)
     for c in nb.prange(parts):
         k = count[c]
+        if not spilled[c]:
+            found = count[c + 1] - k
+            slots[k:k + found] = kept[c * SPACE:c * SPACE + found]
+            owners[k:k + found] = keeper[c * SPACE:c * SPACE + found]
+            continue
         for t in range(cutters[c]):
             i = np.int64(who[c * CHUNK + t])
             q = np.float64(cut_rate * cost[i])
@@ -212,47 +233,114 @@ def _proposers(key, friend_degree, target, form_rate, out):
         out[i] = friend_degree[i] < target[i] and uniform(agent_seed(key, i), 0) < form_rate
 
 
+@nb.njit(inline="always")
+def _link(nbr, family, friends, i, j, si, sj):
+    """A friend tie between i and j in slots si (of i) and sj (of j)."""
+    nbr[si] = j
+    family[si] = False
+    nbr[sj] = i
+    family[sj] = False
+    friends[i] += 1
+    friends[j] += 1
+
+
+@nb.njit(inline="always")
+def _candidate(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window, locality, partners):
+    """Whom proposer i (draws from seed s) proposes to, or -1 (a free slot drawn), and the
+    friend it went through (-1: a free slot; -2: none, a stranger met where i's friend ties
+    come from)."""
+    if uniform(s, 0) < triadic:
+        di = indptr[i + 1] - indptr[i]
+        f = nbr[indptr[i] + int(uniform(s, 1) * di)]
+        if f < 0:
+            return -1, -1
+        df = indptr[f + 1] - indptr[f]
+        return nbr[indptr[f] + int(uniform(s, 2) * df)], f
+    # someone met where i's friend ties come from (`stub_target`)
+    lo = region_start[region[i]]
+    j = stub_target(partner_key, i, lo, region_start[region[i] + 1] - lo, n, window, locality, partners,
+                    uniform(s, 5), uniform(s, 1), uniform(s, 6))
+    return j, -2
+
+
+@nb.njit(inline="always")
+def _refusals(s, i, j, refusal, cost):
+    """Whether j refuses i (1) and whether i avoids j (2), from draws 3 and 4."""
+    r = np.int8(uniform(s, 3) < refusal * cost[i])
+    return r | (np.int8(uniform(s, 4) < refusal * cost[j]) << 1) if j >= 0 else r
+
+
+@nb.njit(inline="always")
+def _outcome(i, j, r, indptr, nbr, target, friends):
+    """What proposal i -> j (refusals r) comes to: -1 nothing, -2 refused by j, else the free
+    slot of i it forms in (the free slot of j: `_free_slot`)."""
+    if j < 0 or j == i or friends[i] >= target[i]:
+        return -1
+    if friends[j] >= target[j] or _tied(indptr, nbr, i, j):
+        return -1
+    if r & 1:
+        return -2
+    if r & 2:
+        return -1
+    si = _free_slot(indptr, nbr, i)
+    return si if si >= 0 and _free_slot(indptr, nbr, j) >= 0 else -1
+
+
+@nb.njit(parallel=True, cache=True)
+def _proposals(key, indptr, nbr, proposers, region_start, region, cost, triadic, refusal, partner_key,
+               window, locality, partners, friends, target, cand, via, refuse, code):
+    """Every proposal against the graph as it stands before any forms, in parallel: the
+    candidate, the friend it went through, the refusals and the outcome (`_candidate`,
+    `_refusals`, `_outcome`)."""
+    n = len(indptr) - 1
+    for p in nb.prange(len(proposers)):
+        i = proposers[p]
+        s = agent_seed(key, i)
+        j, f = _candidate(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window,
+                          locality, partners)
+        cand[p] = j
+        via[p] = f
+        r = _refusals(s, i, j, refusal, cost)
+        refuse[p] = r
+        code[p] = _outcome(i, j, r, indptr, nbr, target, friends)
+
+
 @nb.njit(cache=True)
 def _form(key, indptr, nbr, family, target, proposers, region_start, region, cost, triadic, refusal,
           partner_key, window, locality, partners, friends):
     """Proposals in increasing order of the proposer; friends[i]: i's live friend ties,
-    kept up to date as ties form (cuts are applied before)."""
+    kept up to date as ties form (cuts are applied before).  Every proposal is first drawn and
+    settled in parallel against the graph before any forms (`_proposals`); in turn, one whose
+    proposer, friend or candidate has gained a tie since is settled again (drawn again where
+    the proposer's or the friend's row changed), so the result is that of taking each in turn."""
+    n = len(indptr) - 1
+    m = len(proposers)
+    cand = np.empty(m, np.int64)
+    via = np.empty(m, np.int64)
+    refuse = np.empty(m, np.int8)
+    code = np.empty(m, np.int64)
+    _proposals(key, indptr, nbr, proposers, region_start, region, cost, triadic, refusal, partner_key,
+               window, locality, partners, friends, target, cand, via, refuse, code)
+    touched = np.zeros(n, np.bool_)  # persons who gained a tie: their rows and counts changed
     formed = 0
     refused = 0
-    for i in proposers:
-        s = agent_seed(key, i)
-        if uniform(s, 0) < triadic:
-            di = indptr[i + 1] - indptr[i]
-            f = nbr[indptr[i] + int(uniform(s, 1) * di)]
-            if f < 0:
-                continue
-            df = indptr[f + 1] - indptr[f]
-            j = nbr[indptr[f] + int(uniform(s, 2) * df)]
-            if j < 0:
-                continue
-        else:  # someone met where i's friend ties come from (`stub_target`)
-            lo = region_start[region[i]]
-            j = stub_target(partner_key, i, lo, region_start[region[i] + 1] - lo, len(target), window,
-                            locality, partners, uniform(s, 5), uniform(s, 1), uniform(s, 6))
-        if j == i or friends[i] >= target[i]:
+    for p in range(m):
+        i = proposers[p]
+        j, f, si = cand[p], via[p], code[p]
+        if touched[i] or (f >= 0 and touched[f]) or (j >= 0 and touched[j]):
+            r = refuse[p]
+            if f != -2 and (touched[i] or (f >= 0 and touched[f])):
+                s = agent_seed(key, i)
+                j, _ = _candidate(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window,
+                                  locality, partners)
+                r = _refusals(s, i, j, refusal, cost)
+            si = _outcome(i, j, r, indptr, nbr, target, friends)
+        if si < 0:
+            refused += si == -2
             continue
-        if friends[j] >= target[j] or _tied(indptr, nbr, i, j):
-            continue
-        if uniform(s, 3) < refusal * cost[i]:
-            refused += 1
-            continue
-        if uniform(s, 4) < refusal * cost[j]:
-            continue
-        si = _free_slot(indptr, nbr, i)
-        sj = _free_slot(indptr, nbr, j)
-        if si < 0 or sj < 0:
-            continue
-        nbr[si] = j
-        family[si] = False
-        nbr[sj] = i
-        family[sj] = False
-        friends[i] += 1
-        friends[j] += 1
+        _link(nbr, family, friends, i, j, si, _free_slot(indptr, nbr, j))
+        touched[i] = True
+        touched[j] = True
         formed += 1
     return formed, refused
 
@@ -267,7 +355,7 @@ def step(sim, ctx) -> None:
     friends = ctx.friend_degree.copy()  # live friend ties, kept up to date below
     if T.cut_rate > 0 and cost.any():
         slots, owners = _cuts(step_key(rng), g.indptr, g.nbr, g.family, cost, np.float32(T.cut_rate),
-                              st.salience)
+                              st.salience, ctx.friend_degree)
         ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, slots, owners, friends))
     if T.form_rate > 0:
         mask = np.empty(g.n, np.bool_)
