@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..randomness import agent_seed, step_key, uniform
+from ..randomness import agent_seed, step_key, uniform, uniform_lanes
 from ..engine.state import ATTEMPT_BITS
 
 # bits of the per-person outcome code written by the kernel; `count` names the step counters
@@ -37,73 +37,106 @@ FLIGHT, RAIL, HOTEL, LOAN, SCHOOL = (1 << ATTEMPT_BITS[k] for k in ("flight", "r
 REFUSALS = sum(1 << i for i, k in enumerate(OUTCOMES) if k != "rewards")
 
 
+CHUNK = 512  # persons a part: the labour market's draws and the state updates run in vector lanes
+
+
 @nb.njit(parallel=True, cache=True)
 def _persons_kernel(key, flags, par, attempts, black, red, region, company_start, checks, cam_cov,
                     income_base, hardship0, employer, income, hardship, pressure, refusals,
                     rewards, jobs_lost, punished, rewarded, outcome):
+    """Parts of CHUNK persons in parallel.  In a part: the seeds and every person's labour-market
+    draw (separation for the employed, hiring for the others) in one loop that vectorises; the
+    sanctions, person by person; income, hardship and pressure in a loop that vectorises."""
     travel_on, employment_on, school_on, services_on, rewards_on = (
         flags[0], flags[1], flags[2], flags[3], flags[4])
     (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
      unemployment_income, unemployment_hardship, relax, per_sanction, relief, memory) = (
         par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8], par[9], par[10],
         par[11], par[12], par[13])
-    for i in nb.prange(len(attempts)):
-        s = agent_seed(key, i)
-        a = attempts[i]
-        listed = black[i]
-        r = region[i]
-        out = 0
-        if travel_on and listed:
-            if a & FLIGHT and uniform(s, 0) < travel_enf:
-                out |= 1
-            if a & RAIL and uniform(s, 1) < travel_enf:
-                out |= 2
-        emp = employer[i]
-        if emp >= 0:
-            if employment_on and listed and checks[emp] and uniform(s, 2) < job_loss:
-                employer[i] = -1
-                jobs_lost[i] += 1
-                out |= 4
-            elif uniform(s, 3) < separation:
-                employer[i] = -1
-        elif uniform(s, 4) < hire:
-            lo = company_start[r]
-            offer = lo + int(uniform(s, 5) * (company_start[r + 1] - lo))
-            if employment_on and listed and checks[offer]:
-                out |= 8
-            else:
-                employer[i] = offer
-        if school_on and listed and a & SCHOOL and uniform(s, 6) < school_enf:
-            out |= 16
-        if services_on:
-            if a & HOTEL:
-                if listed:
-                    if uniform(s, 7) < cam_cov[r] * hit_rate:
-                        out |= 32
-                elif uniform(s, 7) < cam_cov[r] * door_false:
-                    out |= 64
-            if a & LOAN and listed and uniform(s, 8) < loan_enf:
-                out |= 128
-        reward = rewards_on and red[i]
-        if reward:
-            out |= 256
-            rewards[i] += 1
-            rewarded[i] = True
-        refused = 0
-        for b in range(8):
-            refused += (out >> b) & 1
-        refusals[i] += refused
-        if refused > 0:
-            punished[i] = True
-        employed = employer[i] >= 0
-        income[i] = income_base[i] if employed else income_base[i] * unemployment_income
-        target = hardship0[i] + (0.0 if employed else unemployment_hardship)
-        h = hardship[i] + relax * (target - hardship[i]) + per_sanction * refused
-        if reward:
-            h -= relief
-        hardship[i] = min(max(h, 0.0), 1.0)
-        pressure[i] = memory * pressure[i] + refused + (0.5 if listed else 0.0)
-        outcome[i] = out
+    n = len(attempts)
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        first = np.uint64(c * CHUNK)  # unsigned indices: no negative-index fix-ups in the loops
+        m = np.uint64(min(c * CHUNK + CHUNK, n) - c * CHUNK)
+        seed = np.empty(CHUNK, np.uint64)
+        moves = np.empty(CHUNK, np.bool_)  # the employed leaves the job, the unemployed is hired
+        busy = np.empty(CHUNK, np.bool_)  # listed, red-listed, moving or at a hotel's door
+        refused_n = np.empty(CHUNK, np.int32)
+        reward_on = np.empty(CHUNK, np.bool_)
+        for j in range(m):
+            i = first + j
+            s = agent_seed(key, i)
+            seed[j] = s
+            employed = employer[i] >= 0
+            # draw 3 against separation when employed, draw 4 against hiring when not
+            move = uniform_lanes(s, np.uint64(4) - np.uint64(employed)) < (separation if employed else hire)
+            moves[j] = move
+            busy[j] = black[i] | red[i] | move | ((attempts[i] & HOTEL) != 0)
+        for j in range(m):
+            i = first + j
+            if not busy[j]:  # nothing happens to most persons: no refusal, no reward, no move
+                outcome[i] = 0
+                refused_n[j] = 0
+                reward_on[j] = False
+                continue
+            s = seed[j]
+            a = attempts[i]
+            listed = black[i]
+            r = region[i]
+            out = 0
+            if travel_on and listed:
+                if a & FLIGHT and uniform(s, 0) < travel_enf:
+                    out |= 1
+                if a & RAIL and uniform(s, 1) < travel_enf:
+                    out |= 2
+            emp = employer[i]
+            if emp >= 0:
+                if employment_on and listed and checks[emp] and uniform(s, 2) < job_loss:
+                    employer[i] = -1
+                    jobs_lost[i] += 1
+                    out |= 4
+                elif moves[j]:
+                    employer[i] = -1
+            elif moves[j]:
+                lo = company_start[r]
+                offer = lo + int(uniform(s, 5) * (company_start[r + 1] - lo))
+                if employment_on and listed and checks[offer]:
+                    out |= 8
+                else:
+                    employer[i] = offer
+            if school_on and listed and a & SCHOOL and uniform(s, 6) < school_enf:
+                out |= 16
+            if services_on:
+                if a & HOTEL:
+                    if listed:
+                        if uniform(s, 7) < cam_cov[r] * hit_rate:
+                            out |= 32
+                    elif uniform(s, 7) < cam_cov[r] * door_false:
+                        out |= 64
+                if a & LOAN and listed and uniform(s, 8) < loan_enf:
+                    out |= 128
+            reward = rewards_on and red[i]
+            if reward:
+                out |= 256
+                rewards[i] += 1
+                rewarded[i] = True
+            refused = 0
+            for b in range(8):
+                refused += (out >> b) & 1
+            refusals[i] += refused
+            if refused > 0:
+                punished[i] = True
+            outcome[i] = out
+            refused_n[j] = refused
+            reward_on[j] = reward
+        for j in range(m):
+            i = first + j
+            employed = employer[i] >= 0
+            income[i] = income_base[i] if employed else income_base[i] * unemployment_income
+            target = hardship0[i] + (0.0 if employed else unemployment_hardship)
+            h = hardship[i] + relax * (target - hardship[i]) + per_sanction * refused_n[j]
+            h = h - relief if reward_on[j] else h
+            hardship[i] = min(max(h, 0.0), 1.0)
+            pressure[i] = memory * pressure[i] + refused_n[j] + (0.5 if black[i] else 0.0)
 
 
 def step(sim, ctx) -> None:

@@ -28,44 +28,64 @@ from ..randomness import agent_seed, step_key, uniform
 from ..scenario.events import EVENTS
 
 
+CHUNK = 512  # persons a part: the grades are counted over a part in vector lanes
+
+
 @nb.njit(parallel=True, cache=True)
 def _score_persons(points, seen, par, grade_mins, tie_mean, listed_ties,
                    personal, false_points, score, grade, punished, rewarded):
+    """Parts of CHUNK persons in parallel: first each person's score, then the part's grades
+    in one loop per band that vectorises (the grade, the first band whose min the score
+    reaches, is the number of bands above it whose min it does not reach: the mins fall)."""
     base, lo, hi, keep, net_w, tie_pen = par[0], par[1], par[2], par[3], par[4], par[5]
     n_bits = len(points)
     n_grades = len(grade_mins)
-    for i in nb.prange(len(seen)):
-        s = seen[i]
-        delta = np.float32(0.0)
-        neg = False
-        pos = False
-        for b in range(n_bits if s != 0 else 0):  # most persons have no record: no bit loop
-            if (s >> b) & 1:
-                pt = points[b]
-                delta += pt
-                neg |= pt < 0
-                pos |= pt > 0
-        if neg:
-            punished[i] = True
-        if pos:
-            rewarded[i] = True
-        own = base + (personal[i] + delta - base) * keep
-        fp = false_points[i] * keep
-        if own < lo:
+    n = len(seen)
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        first = c * CHUNK
+        m = np.uint64(min(first + CHUNK, n) - first)
+        values = np.empty(CHUNK, np.float64)  # the score before its cast to float32, for the grade
+        deltas = np.zeros(CHUNK, np.float32)
+        for j in range(m):  # the month's points, for the few persons with a record
+            i = first + j
+            s = seen[i]
+            if s != 0:
+                delta = np.float32(0.0)
+                neg = False
+                pos = False
+                for b in range(n_bits):
+                    if (s >> b) & 1:
+                        pt = points[b]
+                        delta += pt
+                        neg |= pt < 0
+                        pos |= pt > 0
+                deltas[j] = delta
+                if neg:
+                    punished[i] = True
+                if pos:
+                    rewarded[i] = True
+        for j in range(m):  # a loop without branches, over unsigned indices: it vectorises
+            i = np.uint64(first) + j
+            own = base + (personal[i] + deltas[j] - base) * keep
+            fp = false_points[i] * keep
             # clipped at the floor: the false part cannot exceed what the person stands below base
-            fp = max(fp, lo - base)
-            own = lo
-        personal[i] = min(own, hi)
-        false_points[i] = fp
-        v = personal[i] + net_w * (tie_mean[i] - base) - tie_pen * listed_ties[i]
-        v = min(max(v, lo), hi)
-        score[i] = v
-        g = n_grades - 1
-        for k in range(n_grades):
-            if v >= grade_mins[k]:
-                g = k
-                break
-        grade[i] = g
+            floored = own < lo
+            fp = max(fp, lo - base) if floored else fp
+            own = lo if floored else own
+            p = min(own, hi)
+            personal[i] = p
+            false_points[i] = fp
+            v = p + net_w * (tie_mean[i] - base) - tie_pen * listed_ties[i]
+            v = min(max(v, lo), hi)
+            score[i] = v
+            values[j] = v
+        above = np.zeros(CHUNK, np.int8)
+        for k in range(n_grades - 1):
+            floor = grade_mins[k]
+            for j in range(m):
+                above[j] += np.int8(values[j] < floor)
+        for j in range(m):
+            grade[first + j] = above[j]
 
 
 @nb.njit(cache=True)

@@ -1,0 +1,155 @@
+"""The per-person kernels of scoring and consequences run in parts, with vectorised loops and
+screens that skip persons with nothing to do: each must give exactly what the plain definition,
+one person at a time, gives (the references below), on a state where every branch is taken."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import pytest
+
+from credsim import Simulation, load_scenario
+from credsim.mechanisms import consequences, scoring
+from credsim.randomness import agent_seed, uniform
+
+
+@nb.njit(cache=True)
+def _consequences_reference(key, flags, par, attempts, black, red, region, company_start, checks, cam_cov,
+                            income_base, hardship0, employer, income, hardship, pressure, refusals,
+                            rewards, jobs_lost, punished, rewarded, outcome):
+    (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
+     unemployment_income, unemployment_hardship, relax, per_sanction, relief, memory) = (
+        par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8], par[9], par[10],
+        par[11], par[12], par[13])
+    flight, rail, hotel, loan, school = 1, 2, 4, 8, 16
+    for i in range(len(attempts)):
+        s = agent_seed(key, i)
+        a, listed, r = attempts[i], black[i], region[i]
+        travel, employment, schooling, services, rewarding = flags[0], flags[1], flags[2], flags[3], flags[4]
+        # the refusals, bit by bit: each a sanction that is on, an attempt, and its draw
+        out = np.int64(travel and listed and (a & flight) != 0 and uniform(s, 0) < travel_enf)
+        out |= np.int64(travel and listed and (a & rail) != 0 and uniform(s, 1) < travel_enf) << 1
+        if employer[i] >= 0:  # a job lost to the list (bit 2), else perhaps to separation
+            lost = employment and listed and checks[employer[i]] and uniform(s, 2) < job_loss
+            out |= np.int64(lost) << 2
+            jobs_lost[i] += lost
+            if lost or uniform(s, 3) < separation:
+                employer[i] = -1
+        elif uniform(s, 4) < hire:  # an offer, refused to the listed by an employer that checks (bit 3)
+            lo = company_start[r]
+            offer = lo + int(uniform(s, 5) * (company_start[r + 1] - lo))
+            blocked = employment and listed and checks[offer]
+            out |= np.int64(blocked) << 3
+            employer[i] = employer[i] if blocked else offer
+        out |= np.int64(schooling and listed and (a & school) != 0 and uniform(s, 6) < school_enf) << 4
+        door = services and (a & hotel) != 0 and uniform(s, 7) < cam_cov[r] * (hit_rate if listed else door_false)
+        out |= np.int64(door and listed) << 5
+        out |= np.int64(door and not listed) << 6
+        out |= np.int64(services and listed and (a & loan) != 0 and uniform(s, 8) < loan_enf) << 7
+        refused = 0  # the refusals are bits 0-7; a reward is bit 8
+        for bit in (1, 2, 4, 8, 16, 32, 64, 128):
+            refused += (out & bit) != 0
+        refusals[i] += refused
+        punished[i] |= refused > 0
+        if rewarding and red[i]:
+            out |= 256
+            rewards[i] += 1
+            rewarded[i] = True
+        employed = employer[i] >= 0
+        income[i] = income_base[i] if employed else income_base[i] * unemployment_income
+        target = hardship0[i] + (0.0 if employed else unemployment_hardship)
+        h = hardship[i] + relax * (target - hardship[i]) + per_sanction * refused
+        if flags[4] and red[i]:
+            h -= relief
+        hardship[i] = min(max(h, 0.0), 1.0)
+        pressure[i] = memory * pressure[i] + refused + (0.5 if listed else 0.0)
+        outcome[i] = out
+
+
+@nb.njit(cache=True)
+def _scoring_reference(points, seen, par, grade_mins, tie_mean, listed_ties,
+                       personal, false_points, score, grade, punished, rewarded):
+    base, lo, hi, keep, net_w, tie_pen = par[0], par[1], par[2], par[3], par[4], par[5]
+    for i in range(len(seen)):
+        delta = np.float32(0.0)
+        for b in range(len(points)):
+            if (seen[i] >> b) & 1:
+                delta += points[b]
+                if points[b] < 0:
+                    punished[i] = True
+                if points[b] > 0:
+                    rewarded[i] = True
+        own = base + (personal[i] + delta - base) * keep
+        fp = false_points[i] * keep
+        if own < lo:
+            fp = max(fp, lo - base)
+            own = lo
+        personal[i] = min(own, hi)
+        false_points[i] = fp
+        v = min(max(personal[i] + net_w * (tie_mean[i] - base) - tie_pen * listed_ties[i], lo), hi)
+        score[i] = v
+        g = len(grade_mins) - 1
+        for k in range(len(grade_mins)):
+            if v >= grade_mins[k]:
+                g = k
+                break
+        grade[i] = g
+
+
+def _captured(monkeypatch, module, name):
+    """The arguments of the kernel `module.name` at step 6 of a seed run of 3,000 persons."""
+    seen = []
+    real = getattr(module, name)
+
+    def spy(*args):
+        seen.append(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+        return real(*args)
+
+    monkeypatch.setattr(module, name, spy)
+    sim = Simulation(load_scenario("seed", overrides={"population.agents": 3000, "run.steps": 8, "run.seed": 2}))
+    for _ in range(6):
+        sim.step()
+    return list(seen[-1])
+
+
+def _run_both(kernel, reference, args):
+    ours = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    want = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    kernel(*ours)
+    reference(*want)
+    for k, (a, b) in enumerate(zip(ours, want)):
+        if isinstance(a, np.ndarray):
+            assert np.array_equal(a, b), f"argument {k} differs"
+    return ours
+
+
+def test_consequences_kernel_is_the_definition(monkeypatch):
+    args = _captured(monkeypatch, consequences, "_persons_kernel")
+    rng = np.random.default_rng(7)
+    n = len(args[3])
+    args[4] = rng.random(n) < 0.3  # black: every sanction's branch, often
+    args[5] = rng.random(n) < 0.2  # red
+    args[3] = rng.integers(0, 32, n).astype(args[3].dtype)  # attempts of every kind
+    args[8] = rng.random(len(args[8])) < 0.5  # employers that check
+    args[1] = np.ones(5, np.bool_)  # every sanction and the rewards on
+    args[2] = args[2].copy()
+    args[2][6] = 0.3  # a false match at the hotel's door, often
+    for key in range(3):
+        args[0] = np.uint64(1000 + key)
+        _run_both(consequences._persons_kernel, _consequences_reference, args)
+
+
+def test_scoring_kernel_is_the_definition(monkeypatch):
+    args = _captured(monkeypatch, scoring, "_score_persons")
+    rng = np.random.default_rng(8)
+    n = len(args[1])
+    args[1] = np.where(rng.random(n) < 0.4, rng.integers(0, 1 << 12, n), 0).astype(args[1].dtype)
+    base, lo = args[2][0], args[2][1]
+    args[6] = (lo + (base - lo) * 1.3 * rng.random(n)).astype(args[6].dtype)  # some fall to the floor
+    args[4] = (args[4] + rng.normal(0, 80, n)).astype(args[4].dtype)
+    args[5] = rng.integers(0, 4, n).astype(args[5].dtype)
+    args[3] = args[3].copy()
+    args[3][-1] = lo + 60.0  # some scores below every band's min: the worst band
+    ours = _run_both(scoring._score_persons, _scoring_reference, args)
+    assert len(np.unique(ours[9])) >= 3  # the scores span several bands
+    assert (ours[6] == lo).any()  # and some are held at the floor
