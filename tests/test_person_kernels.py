@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-import pytest
 
 from credsim import Simulation, load_scenario
 from credsim.mechanisms import consequences, scoring

@@ -45,8 +45,10 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
                     income_base, hardship0, employer, income, hardship, pressure, refusals,
                     rewards, jobs_lost, punished, rewarded, outcome):
     """Parts of CHUNK persons in parallel.  In a part: the seeds and every person's labour-market
-    draw (separation for the employed, hiring for the others) in one loop that vectorises; the
-    sanctions, person by person; income, hardship and pressure in a loop that vectorises."""
+    draw (separation for the employed, hiring for the others) in one loop that vectorises, which
+    also marks who has anything to decide; the sanctions, rewards and moves person by person
+    for those alone (about one in five); income, hardship and pressure in a loop that
+    vectorises.  The draws are those of one person at a time: `uniform(agent seed, d)`."""
     travel_on, employment_on, school_on, services_on, rewards_on = (
         flags[0], flags[1], flags[2], flags[3], flags[4])
     (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
