@@ -10,6 +10,7 @@ import pytest
 
 from credsim.mechanisms.ties import CHUNK, SPACE, _cuts, _cuts_against
 from credsim.randomness import agent_seed, uniform
+from graph_helpers import live_friends
 
 
 @nb.njit(cache=True)
@@ -92,8 +93,7 @@ def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
     family = rng.random(indptr[-1]) < 0.1
     nbr[indptr[100]:indptr[400]] = -1  # persons with a cost, slots, and no live friend tie
     family[indptr[400]:indptr[500]] = True
-    friends = np.add.reduceat(((nbr >= 0) & ~family).astype(np.int32), indptr[:-1])
-    friends[sizes == 0] = 0  # reduceat reads the next row for an empty one
+    friends = live_friends(indptr, nbr, family)
     assert (friends[100:500] == 0).all() and (friends == 1).sum() > 100
     salience = rng.random(n).astype(np.float32)
     cost = np.where(rng.random(n) < 0.5, 0.0, rng.random(n)).astype(np.float32)
@@ -129,10 +129,7 @@ def test_the_cut_pass_is_told_the_live_friend_ties(tmp_path, monkeypatch):
     real = ties._cuts
 
     def checking(key, indptr, nbr, family, cost, cut_rate, salience, friends):
-        live = ((nbr >= 0) & ~family).astype(np.int64)
-        counted = np.add.reduceat(live, indptr[:-1])
-        counted[np.diff(indptr) == 0] = 0
-        assert np.array_equal(friends, counted)
+        assert np.array_equal(friends, live_friends(indptr, nbr, family))
         checked.append(len(friends))
         return real(key, indptr, nbr, family, cost, cut_rate, salience, friends)
 

@@ -10,6 +10,7 @@ import pytest
 from credsim.mechanisms.ties import _form, _free_slot, _link, _tied
 from credsim.randomness import agent_seed, uniform
 from credsim.society.network import stub_target
+from graph_helpers import live_friends
 
 
 @nb.njit(cache=True)
@@ -65,8 +66,7 @@ def _graph(rng, n):
                 if si >= 0 and sj >= 0:
                     nbr[si], nbr[sj] = j, i
                     family[si] = family[sj] = rng.random() < 0.1
-    live = ((nbr >= 0) & ~family).astype(np.int64)
-    friends = np.add.reduceat(live, indptr[:-1]).astype(np.int32)
+    friends = live_friends(indptr, nbr, family)
     target = (friends + rng.integers(0, 4, n)).astype(np.int32)
     return indptr, nbr, family, friends, target
 

@@ -63,7 +63,6 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
         moves = np.empty(CHUNK, np.bool_)  # the employed leaves the job, the unemployed is hired
         busy = np.empty(CHUNK, np.bool_)  # listed, red-listed, moving or at a hotel's door
         refused_n = np.empty(CHUNK, np.int32)
-        reward_on = np.empty(CHUNK, np.bool_)
         for j in range(m):
             i = first + j
             s = agent_seed(key, i)
@@ -78,7 +77,6 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
             if not busy[j]:  # nothing happens to most persons: no refusal, no reward, no move
                 outcome[i] = 0
                 refused_n[j] = 0
-                reward_on[j] = False
                 continue
             s = seed[j]
             a = attempts[i]
@@ -129,14 +127,13 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
                 punished[i] = True
             outcome[i] = out
             refused_n[j] = refused
-            reward_on[j] = reward
         for j in range(m):
             i = first + j
             employed = employer[i] >= 0
             income[i] = income_base[i] if employed else income_base[i] * unemployment_income
             target = hardship0[i] + (0.0 if employed else unemployment_hardship)
             h = hardship[i] + relax * (target - hardship[i]) + per_sanction * refused_n[j]
-            h = h - relief if reward_on[j] else h
+            h = h - relief if rewards_on & red[i] else h
             hardship[i] = min(max(h, 0.0), 1.0)
             pressure[i] = memory * pressure[i] + refused_n[j] + (0.5 if black[i] else 0.0)
 

@@ -158,12 +158,10 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends):
                 q = np.float64(cut_rate * cost[i])
                 # a person cuts at most its row: kept while the whole row would fit
                 spilled[c] |= k + (indptr[i + 1] - indptr[i]) > SPACE
-                if spilled[c]:
-                    found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, dummy, -1)
-                else:
-                    found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, kept,
-                                          c * SPACE + k)
-                    keeper[c * SPACE + k:c * SPACE + k + found] = i
+                out, at = (dummy, -1) if spilled[c] else (kept, c * SPACE + k)
+                found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, out, at)
+                if not spilled[c]:
+                    keeper[at:at + found] = i
                 if found > 0:
                     who[c * CHUNK + m] = i
                     m += 1
@@ -327,9 +325,10 @@ def _form(key, indptr, nbr, family, target, proposers, region_start, region, cos
     for p in range(m):
         i = proposers[p]
         j, f, si = cand[p], via[p], code[p]
-        if touched[i] or (f >= 0 and touched[f]) or (j >= 0 and touched[j]):
+        drawn_from_changed = touched[i] or (f >= 0 and touched[f])  # the rows j was drawn from
+        if drawn_from_changed or (j >= 0 and touched[j]):
             r = refuse[p]
-            if f != -2 and (touched[i] or (f >= 0 and touched[f])):
+            if drawn_from_changed and f != -2:  # a stranger (-2) is drawn from no row
                 s = agent_seed(key, i)
                 j, _ = _candidate(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window,
                                   locality, partners)
