@@ -282,6 +282,7 @@ def _merge_seed(runs: list[dict]) -> dict:
     med["runs"] = len(ok)
     med["agent_steps_per_s_runs"] = rates
     med["agent_steps_per_s_best"] = max(rates)
+    med["agent_steps_per_s_whole_runs"] = [r.get("agent_steps_per_s_whole") for r in ok]
     if len(ok) > 1:
         med["agent_steps_per_s_spread"] = (max(rates) - min(rates)) / med["agent_steps_per_s"]
     med["peak_rss_bytes_runs"] = [r["peak_rss_bytes"] for r in ok]
@@ -493,10 +494,15 @@ def markdown(out: dict) -> str:
         L += [f"**Full `seed` at {_size(r['n'])} persons, mean degree {r['mean_degree_requested']:.0f} "
               f"({r['live_ties_per_person']:.1f} live ties per person): per phase, against its bound**", "",
               f"Society generation {r['society_s']:.1f} s, rest of init {r['init_rest_s']:.1f} s; {r['steps']} steps in "
-              f"{r['steps_s']:.1f} s (median step {r['step_s']['median'] * 1e3:.0f} ms, first {r['first_step_s'] * 1e3:.0f} ms)"
+              f"{r['steps_s']:.1f} s (median step {r['step_s']['median'] * 1e3:.0f} ms, first {r['first_step_s'] * 1e3:.0f} ms; "
+              f"{_si(r['agent_steps_per_s'])} agent-steps/s after the first step, "
+              f"{_si(r.get('agent_steps_per_s_whole'))} with it)"
               + (f"; 120 steps **extrapolated**: {est:.0f} s ({est / 60:.1f} min, {r['n'] * 120 / est / 1e6:.2f} M agent-steps/s)"
                  if est else "") + f"; peak memory {_gib(r['peak_rss_bytes'])} (during the steps: "
               f"{_gib(r.get('peak_rss_steps_bytes'))}; resident after init: {_gib(r.get('rss_after_init_bytes'))}).", "",
+              f"Per phase: {r.get('phase_steps', r['steps'])} more steps of the same run, timed by phase (the timers "
+              f"add to the step: mean {_f(r.get('phase_steps_s') and r['phase_steps_s'] / max(r['phase_steps'], 1) * 1e3, '{:.1f}')} ms "
+              f"a step timed by phase, against {r['steps_s'] / r['steps'] * 1e3:.1f} ms without).", "",
               "| phase | ms/step | of which in compiled kernels | share | MB moved (min) | random numbers / person "
               "| bound ms | ratio | over bound, ms |",
               "|---|---|---|---|---|---|---|---|---|"]
