@@ -27,6 +27,7 @@ import numba as nb
 import numpy as np
 
 from ..randomness import agent_seed, step_key, uniform, uniform_lanes
+from ..engine.bits import bit_counts
 from ..engine.state import ATTEMPT_BITS
 
 # bits of the per-person outcome code written by the kernel; `count` names the step counters
@@ -156,7 +157,7 @@ def step(sim, ctx) -> None:
                     p.region, regions.company_start, checks, ctx.coverage["cameras"], p.income_base,
                     p.hardship0, st.employer, st.income, st.hardship, st.pressure, st.refusals,
                     st.rewards, st.jobs_lost, ctx.punished, ctx.rewarded, outcome)
-    counts = {name: np.count_nonzero(outcome & (1 << i)) for i, name in enumerate(OUTCOMES)}
+    counts = dict(zip(OUTCOMES, bit_counts(outcome, len(OUTCOMES)).tolist()))
     for name, k in counts.items():
         ctx.add(name, k)
     ctx.add("trips_refused", counts["trips_refused_flight"] + counts["trips_refused_rail"])

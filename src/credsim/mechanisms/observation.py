@@ -14,6 +14,7 @@ import numba as nb
 import numpy as np
 
 from ..randomness import agent_seed, step_key, uniform
+from ..engine.bits import CHUNK, chunk_bit_counts, chunks_of
 from ..engine.state import RECORD_BITS
 from ..scenario.events import COMPANY_BAD, EVENTS
 
@@ -41,24 +42,13 @@ def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov,
         seen[i] = bits
 
 
-CHUNK = 1 << 13
-
-
 @nb.njit(parallel=True, cache=True)
-def _by_bit(bits, n_bits):
+def _by_bit(bits, count):
     """The persons with each bit set, in increasing order: idx[first[b]:first[b + 1]]
-    (counted, then written, by fixed chunks of persons in parallel)."""
+    (written by fixed chunks of persons in parallel; count[b, c]: the chunk's persons with bit
+    b, `chunk_bit_counts`)."""
     n = len(bits)
-    chunks = max((n + CHUNK - 1) // CHUNK, 1)
-    count = np.zeros((n_bits, chunks), np.int64)
-    for c in nb.prange(chunks):
-        # bit by bit over the chunk (in L1): a loop that vectorises (unsigned indices)
-        lo, hi = np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))
-        for b in range(n_bits):
-            t = 0
-            for i in range(lo, hi):
-                t += (np.int64(bits[i]) >> b) & 1
-            count[b, c] = t
+    n_bits, chunks = count.shape
     start = np.empty((n_bits, chunks), np.int64)  # where chunk c's persons with bit b go
     first = np.zeros(n_bits + 1, np.int64)
     total = 0
@@ -92,7 +82,9 @@ def step(sim, ctx) -> None:
     ctx.seen = np.empty(p.count, np.uint16)
     _observe_persons(step_key(rng), ctx.acted, ctx.fulfilled, p.education, ctx.t % 12 == 0,
                      p.region, cov, ctx.seen)
-    idx, first = _by_bit(ctx.seen, len(RECORD_BITS))
+    count = np.empty((len(RECORD_BITS), chunks_of(p.count)), np.int64)
+    chunk_bit_counts(ctx.seen, len(RECORD_BITS), count)
+    idx, first = _by_bit(ctx.seen, count)
     for ev, bit in RECORD_BITS.items():
         ctx.records.append((ev, idx[first[bit]:first[bit + 1]], True))
     n_true = len(idx)

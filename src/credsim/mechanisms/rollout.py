@@ -19,21 +19,22 @@ from ..scenario.events import CHANNELS
 def step(sim, ctx) -> None:
     sc, regions, t = sim.sc, sim.society.regions, ctx.t
     boost = sim.state.boost if sc.feedback.enabled else 0.0
-    for name in CHANNELS:
-        ch = getattr(sc.channels, name)
-        if not ch.enabled or ch.coverage == 0.0:
-            ctx.coverage[name] = np.zeros(regions.count, np.float32)
-            continue
-        s = ch.schedule
-        start = np.where(regions.pilot, s.pilot_start, s.national_start)
-        if s.ramp > 0:
-            ramp = np.clip((t - start + 1) / s.ramp, 0.0, 1.0)
-        else:
-            ramp = (t >= start).astype(np.float64)
-        cov = np.minimum(1.0, ch.coverage * ramp * (1.0 + boost))
-        if name == "cameras":
-            cov = cov * np.where(regions.urban, 1.0, sc.channels.rural_camera_factor)
-        ctx.coverage[name] = cov.astype(np.float32)
+    chans = [getattr(sc.channels, name) for name in CHANNELS]
+    on = np.array([ch.enabled and ch.coverage != 0.0 for ch in chans])
+    # every channel at once, (channel, region), element by element as for one channel alone
+    pilot = np.array([ch.schedule.pilot_start for ch in chans])[:, None]
+    national = np.array([ch.schedule.national_start for ch in chans])[:, None]
+    ramp = np.array([ch.schedule.ramp for ch in chans])[:, None]
+    start = np.where(regions.pilot, pilot, national)
+    share = np.where(ramp > 0, np.minimum(np.maximum((t - start + 1) / np.maximum(ramp, 1), 0.0), 1.0),
+                     (t >= start).astype(np.float64))
+    level = np.array([ch.coverage for ch in chans])[:, None]
+    cov = np.minimum(1.0, level * share * (1.0 + boost))
+    cam = CHANNELS.index("cameras")
+    cov[cam] = cov[cam] * np.where(regions.urban, 1.0, sc.channels.rural_camera_factor)
+    cov = np.where(on[:, None], cov, 0.0).astype(np.float32)
+    for k, name in enumerate(CHANNELS):
+        ctx.coverage[name] = cov[k]
 
 
 def feedback(sim, ctx) -> None:

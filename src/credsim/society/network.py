@@ -320,7 +320,8 @@ def _aggregate(indptr, nbr, n_family, score, words, lo, scale, n_bits, spread,
             lt += np.int64(fl >> ubits2)
             dacc += spread[fl & ulow]
             oacc += spread[(fl >> ubits) & ulow]
-        tie_mean[i] = lo + (sacc / k) / scale if k > 0 else score[i]
+        # sacc < 2**44: as int64 it converts to a float in one instruction (uint64 takes several)
+        tie_mean[i] = lo + (np.int64(sacc) / k) / scale if k > 0 else score[i]
         listed_ties[i] = lt
         degree[i] = k
         friend_degree[i] = k - n_family[i]

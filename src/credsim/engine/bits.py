@@ -1,0 +1,37 @@
+"""Counts of the bits set in per-person bit sets (`acted`, `seen`, outcome codes), compiled.
+
+Counted by fixed chunks of persons in parallel: integer counts, so the result does not depend
+on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+CHUNK = 1 << 13  # persons a chunk (in L1 for the bit-by-bit loop)
+
+
+def chunks_of(n: int) -> int:
+    return max((n + CHUNK - 1) // CHUNK, 1)
+
+
+@nb.njit(parallel=True, cache=True)
+def chunk_bit_counts(values, n_bits, out):
+    """out[b, c]: values of chunk c (CHUNK persons) with bit b set; out has chunks_of(n) columns."""
+    n = len(values)
+    for c in nb.prange(out.shape[1]):
+        # bit by bit over the chunk: a loop that vectorises (unsigned indices)
+        lo, hi = np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))
+        for b in range(n_bits):
+            t = 0
+            for i in range(lo, hi):
+                t += (np.int64(values[i]) >> b) & 1
+            out[b, c] = t
+
+
+def bit_counts(values: np.ndarray, n_bits: int) -> np.ndarray:
+    """counts[b]: how many of `values` have bit b set (b < n_bits)."""
+    out = np.empty((n_bits, chunks_of(len(values))), np.int64)
+    chunk_bit_counts(values, n_bits, out)
+    return out.sum(axis=1)

@@ -1,0 +1,34 @@
+"""The compiled bit counts the step's counters come from (`credsim.engine.bits`)."""
+
+import numba as nb
+import numpy as np
+import pytest
+
+from credsim.engine.bits import CHUNK, bit_counts, chunk_bit_counts, chunks_of
+
+
+@pytest.mark.parametrize("n", [0, 1, CHUNK - 1, CHUNK, 3 * CHUNK + 17])
+def test_bit_counts_equal_a_count_per_bit(n):
+    v = np.random.default_rng(n).integers(0, 1 << 9, n).astype(np.uint16)
+    v[: n // 3] = 0  # most persons have nothing to count
+    want = [np.count_nonzero(v & (1 << b)) for b in range(9)]
+    assert bit_counts(v, 9).tolist() == want
+
+
+def test_chunk_counts_are_the_chunks_own_and_independent_of_threads():
+    n = 2 * CHUNK + 5
+    v = np.random.default_rng(7).integers(0, 1 << 5, n).astype(np.uint8)
+    outs = []
+    threads = nb.get_num_threads()
+    try:
+        for t in sorted({1, threads}):
+            nb.set_num_threads(t)
+            out = np.empty((5, chunks_of(n)), np.int64)
+            chunk_bit_counts(v, 5, out)
+            outs.append(out)
+    finally:
+        nb.set_num_threads(threads)
+    assert all(np.array_equal(outs[0], o) for o in outs)
+    for c in range(chunks_of(n)):
+        part = v[c * CHUNK:(c + 1) * CHUNK]
+        assert outs[0][:, c].tolist() == [np.count_nonzero(part & (1 << b)) for b in range(5)]
