@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import credsim
 from credsim.engine.simulation import Simulation
-from credsim.metrics import assortativity, gini, quantiles
+from credsim.metrics import _order_stats, assortativity, gini, quantiles
 
 QS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -23,6 +24,33 @@ def test_quantiles_match_numpy_percentile(x):
     got, want = quantiles(x, QS), np.percentile(x, [100 * q for q in QS])
     assert np.allclose(got, want, rtol=1e-6, atol=1e-6 * float(np.abs(x).max()))
     assert np.all(np.diff(got) >= 0) and got[0] >= x.min() and got[-1] <= x.max()
+
+
+def _cases():
+    rng = np.random.default_rng(0)
+    return {
+        "normal": rng.normal(600, 80, 100_000),
+        "one value": np.full(1000, 600.0),
+        "few integers, negative too": rng.integers(-3, 3, 5000),
+        "tiny": rng.random(70_000) * 1e-30,  # the keys span few bits: one level is exact
+        "half at one value": np.concatenate([np.full(50_000, 600.0), rng.uniform(350, 950, 50_000)]),
+        "infinities and signed zeros": np.array([-np.inf, np.inf, 0.0, -0.0, -1.0]),
+        "heavy tails": rng.standard_cauchy(40_000),  # the keys span all 32 bits
+        "extremes": np.array([3e38, -3e38, 0.0]),
+        "one": np.array([1.0]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_cases()))
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_order_stats_are_exact(case, parts):
+    """The radix select gives exactly the sorted array's elements, whatever the split into parts."""
+    x = _cases()[case].astype(np.float32)
+    ranks = np.unique(np.concatenate([[0, len(x) - 1, len(x) // 2],
+                                      np.random.default_rng(1).integers(0, len(x), 12)])).astype(np.int64)
+    out = np.empty(len(ranks), np.uint32)
+    _order_stats(x, ranks, parts, out)
+    assert np.array_equal(out.view(np.float32), np.sort(x)[ranks])
 
 
 def test_gini_bounds_and_known_values():

@@ -48,72 +48,114 @@ def _select(hist, rank):
     return t, rank - below
 
 
+@nb.njit(inline="always")
+def _part(p, parts, n):
+    """Part p of `parts` of range(n), as unsigned bounds."""
+    return np.uint64(p * n // parts), np.uint64((p + 1) * n // parts)
+
+
+@nb.njit(inline="always")
+def _summed(part_hist):
+    """The parts' histograms added up (a loop: smaller compiled code than `sum(axis=0)`)."""
+    out = part_hist[0].copy()
+    for p in range(1, part_hist.shape[0]):
+        out += part_hist[p]
+    return out
+
+
 @nb.njit(parallel=True, cache=True)
-def _order_stats(x, ranks, parts):
-    """Exact order statistics x_(k) for the given ranks, by a radix select on the float32 bit
-    patterns in three levels of 11, 11 and 10 bits: three passes over x, whatever the number
-    of ranks, with histograms of a few kB.  Each pass counts in `parts` parallel parts (integer
-    counts: the split cannot change the result)."""
+def _order_stats(x, ranks, parts, out):
+    """Exact order statistics: out[q] = the float32 bit pattern of x_(ranks[q]), by a radix
+    select on the float32 bit patterns taken as keys in the floats' order.  The keys' range is
+    measured first, and the levels split the bits that vary (up to 11, 11 and 10 bits), so the
+    first level spreads the values over its 2,048 bins and the later passes count only the
+    few values in the bins that hold a rank.  Every pass counts in `parts` parallel parts
+    (integer counts: the split cannot change the result)."""
     n, r = len(x), len(ranks)
     bits = x.view(np.uint32)
-    # level 1: the top 11 bits
+    # the range of the keys
+    lo_p = np.empty(parts, np.uint32)
+    hi_p = np.empty(parts, np.uint32)
+    for p in nb.prange(parts):
+        a, b = np.uint32(0xFFFFFFFF), np.uint32(0)
+        lo, hi = _part(p, parts, n)
+        for i in range(lo, hi):
+            key = _sort_key(bits[i])
+            a = min(a, key)
+            b = max(b, key)
+        lo_p[p], hi_p[p] = a, b
+    kmin, kmax = lo_p.min(), hi_p.max()
+    width = 0  # bits of (key - kmin)
+    while width < 32 and (np.uint64(kmax - kmin) >> np.uint64(width)) != 0:
+        width += 1
+    s1 = np.uint32(max(width - 11, 0))  # level 1: d >> s1; level 2: d >> s2 inside; level 3: the rest
+    s2 = np.uint32(max(width - 22, 0))
+    # level 1
     part1 = np.zeros((parts, 2048), np.int64)
     for p in nb.prange(parts):
-        for i in range(np.uint64(p * n // parts), np.uint64((p + 1) * n // parts)):
-            part1[p, _sort_key(bits[i]) >> 21] += 1
-    hist1 = part1.sum(axis=0)
+        lo, hi = _part(p, parts, n)
+        for i in range(lo, hi):
+            part1[p, (_sort_key(bits[i]) - kmin) >> s1] += 1
+    hist1 = _summed(part1)
     top1 = np.empty(r, np.int64)
     rest = np.empty(r, np.int64)
-    row1 = np.full(2048, -1, np.int64)  # top-11 bin -> its row of level 2
+    row1 = np.full(2048, -1, np.int64)  # level-1 bin -> its row of level 2
     rows1 = 0
     for q in range(r):
         top1[q], rest[q] = _select(hist1, ranks[q])
         if row1[top1[q]] < 0:
             row1[top1[q]] = rows1
             rows1 += 1
-    # level 2: the next 11 bits, inside the chosen top bins
-    part2 = np.zeros((parts, rows1, 2048), np.int64)
-    for p in nb.prange(parts):
-        for i in range(np.uint64(p * n // parts), np.uint64((p + 1) * n // parts)):
-            key = _sort_key(bits[i])
-            row = row1[key >> 21]
-            if row >= 0:
-                part2[p, row, (key >> 10) & 2047] += 1
-    hist2 = part2.sum(axis=0)
-    prefix = np.empty(r, np.int64)  # the top 22 bits of each rank's element
-    distinct = np.empty(r, np.int64)
-    row2 = np.empty(r, np.int64)
-    rows2 = 0
+    prefix = top1.copy()  # d >> s2 of each rank's element, once known
+    if s1 > 0:
+        # level 2: the bits between s1 and s2, inside the chosen level-1 bins
+        w2 = s1 - s2
+        mask2 = np.uint32((1 << w2) - 1)
+        part2 = np.zeros((parts, rows1, 1 << w2), np.int64)
+        for p in nb.prange(parts):
+            lo, hi = _part(p, parts, n)
+            for i in range(lo, hi):
+                d = _sort_key(bits[i]) - kmin
+                row = row1[d >> s1]
+                if row >= 0:
+                    part2[p, row, (d >> s2) & mask2] += 1
+        hist2 = _summed(part2)
+        for q in range(r):
+            t, rest[q] = _select(hist2[row1[top1[q]]], rest[q])
+            prefix[q] = (top1[q] << w2) | t
+    if s2 > 0:
+        # level 3: the last s2 bits, inside the chosen prefixes
+        distinct = np.empty(r, np.int64)
+        row2 = np.empty(r, np.int64)
+        rows2 = 0
+        for q in range(r):
+            row2[q] = -1
+            for k in range(rows2):
+                if distinct[k] == prefix[q]:
+                    row2[q] = k
+            if row2[q] < 0:
+                distinct[rows2] = prefix[q]
+                row2[q] = rows2
+                rows2 += 1
+        mask3 = np.uint32((1 << s2) - 1)
+        part3 = np.zeros((parts, rows2, 1 << s2), np.int64)
+        for p in nb.prange(parts):
+            lo, hi = _part(p, parts, n)
+            for i in range(lo, hi):
+                d = _sort_key(bits[i]) - kmin
+                if row1[d >> s1] >= 0:
+                    pre = np.int64(d >> s2)
+                    for k in range(rows2):
+                        if distinct[k] == pre:
+                            part3[p, k, d & mask3] += 1
+                            break
+        hist3 = _summed(part3)
+        for q in range(r):
+            t, _ = _select(hist3[row2[q]], rest[q])
+            prefix[q] = (prefix[q] << s2) | t
     for q in range(r):
-        t, rest[q] = _select(hist2[row1[top1[q]]], rest[q])
-        prefix[q] = (top1[q] << 11) | t
-        row2[q] = -1
-        for d in range(rows2):
-            if distinct[d] == prefix[q]:
-                row2[q] = d
-        if row2[q] < 0:
-            distinct[rows2] = prefix[q]
-            row2[q] = rows2
-            rows2 += 1
-    # level 3: the last 10 bits, inside the chosen 22-bit prefixes
-    part3 = np.zeros((parts, rows2, 1024), np.int64)
-    for p in nb.prange(parts):
-        for i in range(np.uint64(p * n // parts), np.uint64((p + 1) * n // parts)):
-            key = _sort_key(bits[i])
-            if row1[key >> 21] >= 0:
-                pre = np.int64(key >> 10)
-                for d in range(rows2):
-                    if distinct[d] == pre:
-                        part3[p, d, key & 1023] += 1
-                        break
-    hist3 = part3.sum(axis=0)
-    out = np.empty(r, np.float32)
-    for q in range(r):
-        t, _ = _select(hist3[row2[q]], rest[q])
-        key = np.uint32((prefix[q] << 10) | t)  # all values with this key are equal
-        b = key & np.uint32(0x7FFFFFFF) if key >> 31 else key ^ np.uint32(0xFFFFFFFF)
-        out[q] = np.array([b], np.uint32).view(np.float32)[0]
-    return out
+        key = np.uint32(prefix[q]) + kmin  # all values with this key are equal
+        out[q] = key & np.uint32(0x7FFFFFFF) if key >> 31 else key ^ np.uint32(0xFFFFFFFF)
 
 
 def quantiles(x: np.ndarray, qs) -> np.ndarray:
@@ -122,7 +164,10 @@ def quantiles(x: np.ndarray, qs) -> np.ndarray:
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, len(x) - 1)
     parts = nb.get_num_threads() if len(x) >= 1 << 15 else 1
-    stats = _order_stats(np.ascontiguousarray(x, dtype=np.float32), np.concatenate([lo, hi]), parts)
+    ranks = np.concatenate([lo, hi])
+    out = np.empty(len(ranks), np.uint32)
+    _order_stats(np.ascontiguousarray(x, dtype=np.float32), ranks, parts, out)
+    stats = out.view(np.float32)
     a, b = stats[: len(lo)].astype(np.float64), stats[len(lo):].astype(np.float64)
     return a + (b - a) * (pos - lo)
 
