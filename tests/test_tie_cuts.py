@@ -8,9 +8,9 @@ import numba as nb
 import numpy as np
 import pytest
 
-from credsim.mechanisms.ties import CHUNK, SPACE, _cuts, _cuts_against
+from credsim.mechanisms.ties import CHUNK, SPACE, _apply_cuts, _cuts, _cuts_against
 from credsim.randomness import agent_seed, uniform
-from graph_helpers import live_friends
+from graph_helpers import live_friends, live_ties, packed
 
 
 @nb.njit(cache=True)
@@ -93,7 +93,8 @@ def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
     family = rng.random(indptr[-1]) < 0.1
     nbr[indptr[100]:indptr[400]] = -1  # persons with a cost, slots, and no live friend tie
     family[indptr[400]:indptr[500]] = True
-    friends = live_friends(indptr, nbr, family)
+    nbr, family = packed(indptr, nbr, family)  # live ties first, as the engine keeps the rows
+    friends, degree = live_friends(indptr, nbr, family), live_ties(indptr, nbr)
     assert (friends[100:500] == 0).all() and (friends == 1).sum() > 100
     salience = rng.random(n).astype(np.float32)
     cost = np.where(rng.random(n) < 0.5, 0.0, rng.random(n)).astype(np.float32)
@@ -101,12 +102,13 @@ def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
     cost[100:500] = 1.0
     for cut_rate in (np.float32(0.02), np.float32(0.3), np.float32(1.0)):
         key = np.uint64(rng.integers(0, 2**63))
-        slots, owners = _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends)
+        slots, owners = _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree)
         want_slots, want_owners = [], []
         out = np.empty(30, np.int64)
         for i in range(n):
             q = np.float64(cut_rate * cost[i])
             if q > 0.0:
+                # over the whole row: past the live ties, every slot is free
                 k = _reference(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, out)
                 want_slots += list(out[:k])
                 want_owners += [i] * k
@@ -120,18 +122,21 @@ def test_the_cut_pass_is_the_sampler_for_every_person_with_a_cost():
 
 
 def test_the_cut_pass_is_told_the_live_friend_ties(tmp_path, monkeypatch):
-    """`_cuts` skips persons with no live friend tie by the view's friend degree: at every ties
-    phase, in a run and in one restored from a checkpoint, that must be the graph's count."""
+    """`_cuts` skips persons with no live friend tie by the view's friend degree and reads each
+    row's first `degree` slots: at every ties phase, in a run and in one restored from a
+    checkpoint, those must be the graph's counts, with every row's live ties first."""
     from credsim import Simulation, load_scenario
     from credsim.mechanisms import ties
 
     checked = []
     real = ties._cuts
 
-    def checking(key, indptr, nbr, family, cost, cut_rate, salience, friends):
+    def checking(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree):
         assert np.array_equal(friends, live_friends(indptr, nbr, family))
+        assert np.array_equal(degree, live_ties(indptr, nbr))
+        assert np.array_equal((nbr, family), packed(indptr, nbr, family))  # live ties first
         checked.append(len(friends))
-        return real(key, indptr, nbr, family, cost, cut_rate, salience, friends)
+        return real(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree)
 
     monkeypatch.setattr(ties, "_cuts", checking)
     sc = load_scenario("seed", overrides={"population.agents": 1500, "run.steps": 12, "run.seed": 4})
@@ -142,3 +147,55 @@ def test_the_cut_pass_is_told_the_live_friend_ties(tmp_path, monkeypatch):
     resumed = Simulation.from_checkpoint(sc, tmp_path / "ck")
     resumed.run()
     assert len(checked) == 12  # six steps before the checkpoint, six after
+
+
+def _symmetric_graph(rng, n):
+    """Packed rows of 0-15 slots with symmetric ties, a tenth of them family."""
+    sizes = rng.integers(0, 16, n)
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    nbr = np.full(indptr[-1], -1, np.int32)
+    family = np.zeros(indptr[-1], np.bool_)
+    used = np.zeros(n, np.int64)
+    for i in range(n):
+        for j in rng.integers(0, n, sizes[i] // 2):
+            if j == i or used[i] == sizes[i] or used[j] == sizes[j] or j in nbr[indptr[i]:indptr[i] + used[i]]:
+                continue
+            si, sj = indptr[i] + used[i], indptr[j] + used[j]
+            nbr[si], nbr[sj] = j, i
+            family[si] = family[sj] = rng.random() < 0.1
+            used[i] += 1
+            used[j] += 1
+    return indptr, nbr, family
+
+
+def _ties(indptr, nbr, family):
+    owner = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    live = nbr >= 0
+    return set(zip(owner[live].tolist(), nbr[live].tolist(), family[live].tolist()))
+
+
+def test_applying_cuts_removes_the_chosen_ties_and_keeps_live_ties_first():
+    """Each chosen friend tie goes from both ends (once, if chosen from both), the rest stay
+    with their family flags, the friend counts follow, and every row keeps its live ties first."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    indptr, nbr, family = _symmetric_graph(rng, n)
+    friends = live_friends(indptr, nbr, family)
+    n_family = live_ties(indptr, nbr) - friends
+    owner = np.repeat(np.arange(n), np.diff(indptr))
+    friend_slots = np.flatnonzero((nbr >= 0) & ~family)
+    chosen = np.sort(rng.choice(friend_slots, len(friend_slots) // 4, replace=False))
+    twins = [s for s in chosen if rng.random() < 0.3]  # some ties chosen from the other end too
+    for s in twins:
+        j = nbr[s]
+        chosen = np.append(chosen, indptr[j] + np.flatnonzero(nbr[indptr[j]:indptr[j + 1]] == owner[s])[0])
+    chosen = chosen[np.lexsort((chosen, owner[chosen]))]  # as `_cuts` lists them: by owner
+    gone = {(owner[s], nbr[s]) for s in chosen} | {(nbr[s], owner[s]) for s in chosen}
+    want = {t for t in _ties(indptr, nbr, family) if t[:2] not in gone}
+    before = friends.copy()
+    cut = _apply_cuts(indptr, nbr, family, n_family, chosen.astype(np.int64), owner[chosen].astype(np.int64), friends)
+    assert cut == len(gone) // 2 and len(twins) > 50
+    assert _ties(indptr, nbr, family) == want
+    assert np.array_equal(friends, live_friends(indptr, nbr, family))
+    assert (before - friends).sum() == 2 * cut
+    assert np.array_equal((nbr, family), packed(indptr, nbr, family))

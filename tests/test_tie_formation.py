@@ -7,10 +7,27 @@ import numba as nb
 import numpy as np
 import pytest
 
-from credsim.mechanisms.ties import _form, _free_slot, _link, _tied
+from credsim.mechanisms.ties import _form, _link
 from credsim.randomness import agent_seed, uniform
-from credsim.society.network import stub_target
+from credsim.society.network import family_counts, stub_target
 from graph_helpers import live_friends
+
+
+@nb.njit(cache=True)
+def _free_slot(indptr, nbr, i):
+    """i's first free slot, or -1."""
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] < 0:
+            return s
+    return -1
+
+
+@nb.njit(cache=True)
+def _tied(indptr, nbr, i, j):
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] == j:
+            return True
+    return False
 
 
 @nb.njit(cache=True)
@@ -88,7 +105,7 @@ def test_formation_is_taking_each_proposal_in_turn(triadic):
         want = [x.copy() for x in (nbr, family, friends)]
         got = [x.copy() for x in (nbr, family, friends)]
         r_want = _reference(*args[:2], want[0], want[1], *args[4:], want[2])
-        r_got = _form(*args[:2], got[0], got[1], *args[4:], got[2])
+        r_got = _form(*args[:2], got[0], got[1], family_counts(indptr, family), *args[4:], got[2])
         assert r_got == r_want
         for a, b in zip(got, want):
             assert np.array_equal(a, b)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..society.network import pack_rows
 from .state import State
 
 FORMAT = 1
@@ -103,6 +104,8 @@ def restore(sim, folder: str | Path) -> None:
                 current[...] = loaded
             else:
                 setattr(target, name, loaded.copy())
+    g = sim.society.graph
+    pack_rows(g.indptr, g.nbr, g.family)  # live ties first (a checkpoint from before 2026-12 may have holes)
     if not meta["has_grade_mid"]:
         sim.state.grade_mid = None
     for k, v in meta["scalars"].items():

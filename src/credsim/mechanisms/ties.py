@@ -110,27 +110,26 @@ CHUNK = 1 << 12  # persons per part of the cut draws (the draws do not depend on
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _may_cut(key, lo, indptr, cost, cut_rate, friends, maybe):
+def _may_cut(key, lo, cost, cut_rate, friends, degree, maybe):
     """maybe[j]: whether person lo + j has a tie cost, a live friend tie and a first skip (draw
-    0) that stays inside its row, by the very test `_cuts_against` starts with (persons without
-    are sure to cut nothing); a loop that vectorises (unsigned indices, `uniform_lanes`)."""
+    0) that stays inside its live ties, by the very test `_cuts_against` starts with (persons
+    without are sure to cut nothing); a loop that vectorises (unsigned indices, `uniform_lanes`)."""
     for j in range(np.uint64(len(maybe))):
         i = lo + j
         q = np.float64(cut_rate * cost[i])
         reach = _reach(q)
         u = uniform_lanes(agent_seed(key, i), 0)
-        slots = np.int32(indptr[i + np.uint64(1)] - indptr[i])  # int32: AVX2 converts those to floats
-        maybe[j] = (q > 0.0) & (friends[i] > 0) & ((q >= 1.0) | (not _skip_passes(u, slots, reach)))
+        maybe[j] = (q > 0.0) & (friends[i] > 0) & ((q >= 1.0) | (not _skip_passes(u, degree[i], reach)))
 
 
 SPACE = 1 << 10  # cut slots a part keeps from its counting pass (a part with more draws again)
 
 
 @nb.njit(parallel=True, cache=True)
-def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends):
-    """The slots cut this month (`_cuts_against` for every person with a tie cost and a live
-    friend tie; friends[i]: i's live friend ties), in increasing order of their owners, and the
-    owners.  Fixed parts in parallel find their cuts and keep them in their own SPACE; a part
+def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree):
+    """The slots cut this month (`_cuts_against` over the live ties of every person with a tie
+    cost and a live friend tie; friends[i], degree[i]: i's live friend ties and live ties, the
+    first degree[i] slots of its row), in increasing order of their owners, and the owners.  Fixed parts in parallel find their cuts and keep them in their own SPACE; a part
     whose cuts do not fit remembers who cut (few) and lists their cuts again once the parts'
     totals are known."""
     n = len(cost)
@@ -149,7 +148,7 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends):
         # skip that does not pass the row: the test `_cuts_against` starts with); most persons
         # stop here
         maybe = np.empty(size, np.bool_)
-        _may_cut(key, np.uint64(lo), indptr, cost, cut_rate, friends, maybe)
+        _may_cut(key, np.uint64(lo), cost, cut_rate, friends, degree, maybe)
         k = 0
         m = 0
         for j in range(size):
@@ -157,9 +156,9 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends):
                 i = lo + j
                 q = np.float64(cut_rate * cost[i])
                 # a person cuts at most its row: kept while the whole row would fit
-                spilled[c] |= k + (indptr[i + 1] - indptr[i]) > SPACE
+                spilled[c] |= k + degree[i] > SPACE
                 out, at = (dummy, -1) if spilled[c] else (kept, c * SPACE + k)
-                found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, out, at)
+                found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience, out, at)
                 if not spilled[c]:
                     keeper[at:at + found] = i
                 if found > 0:
@@ -182,45 +181,65 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends):
         for t in range(cutters[c]):
             i = np.int64(who[c * CHUNK + t])
             q = np.float64(cut_rate * cost[i])
-            found = _cuts_against(key, i, indptr[i], indptr[i + 1], nbr, family, q, salience, slots, k)
+            found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience, slots, k)
             owners[k:k + found] = i
             k += found
     return slots, owners
 
 
-@nb.njit(cache=True)
-def _apply_cuts(indptr, nbr, slots, owners, friends):
-    """Free each chosen slot and its twin at the other end (a tie chosen twice goes once);
-    friends[i]: i's live friend ties, kept up to date (only friend ties are cut)."""
-    cut = 0
-    for k in range(len(slots)):
-        slot, owner = slots[k], owners[k]
-        j = nbr[slot]
-        if j < 0:
-            continue
-        friends[owner] -= 1
-        friends[j] -= 1
-        nbr[slot] = -1
-        for s2 in range(indptr[j], indptr[j + 1]):
-            if nbr[s2] == owner:
-                nbr[s2] = -1
-                break
-        cut += 1
-    return cut
-
-
-@nb.njit(cache=True)
-def _free_slot(indptr, nbr, i):
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] < 0:
+@nb.njit(inline="always")
+def _slot_of(indptr, nbr, n_family, friends, i, j):
+    """The slot of i's row that holds j, or -1 (its live ties come first)."""
+    for s in range(indptr[i], indptr[i] + n_family[i] + friends[i]):
+        if nbr[s] == j:
             return s
     return -1
 
 
+@nb.njit(inline="always")
+def _unlink(indptr, nbr, family, n_family, friends, i, s):
+    """Free slot s of i's row, a friend tie: its last live tie moves into it."""
+    friends[i] -= 1
+    last = indptr[i] + n_family[i] + friends[i]
+    nbr[s], family[s] = nbr[last], family[last]
+    nbr[last], family[last] = -1, False
+
+
 @nb.njit(cache=True)
-def _tied(indptr, nbr, i, j):
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] == j:
+def _apply_cuts(indptr, nbr, family, n_family, slots, owners, friends):
+    """Cut the chosen ties in the order listed, each from both ends (a tie chosen twice goes
+    once): at each end the row's last live tie moves into the freed slot, so the rows keep
+    their live ties first (`Graph`); friends[i]: i's live friend ties, kept up to date (only
+    friend ties are cut)."""
+    other = np.empty(len(slots), np.int64)  # who each chosen slot held when the cuts were drawn
+    for k in range(len(slots)):
+        other[k] = nbr[slots[k]]
+    cut = 0
+    for k in range(len(slots)):
+        i, j = owners[k], other[k]
+        si = slots[k] if nbr[slots[k]] == j else _slot_of(indptr, nbr, n_family, friends, i, j)
+        if si < 0:  # cut already, from j's end
+            continue
+        sj = _slot_of(indptr, nbr, n_family, friends, j, i)
+        _unlink(indptr, nbr, family, n_family, friends, i, si)
+        _unlink(indptr, nbr, family, n_family, friends, j, sj)
+        cut += 1
+    return cut
+
+
+@nb.njit(inline="always")
+def _free_slot(indptr, n_family, friends, i):
+    """i's first free slot (its live ties come first), or -1 where its row is full."""
+    s = indptr[i] + n_family[i] + friends[i]
+    return s if s < indptr[i + 1] else -1
+
+
+@nb.njit(inline="always")
+def _tied(indptr, n_family, friends, nbr, i, j):
+    """Whether i and j are tied, read from the end with fewer live ties."""
+    a, b = (i, j) if n_family[i] + friends[i] <= n_family[j] + friends[j] else (j, i)
+    for s in range(indptr[a], indptr[a] + n_family[a] + friends[a]):
+        if nbr[s] == b:
             return True
     return False
 
@@ -269,24 +288,24 @@ def _refusals(s, i, j, refusal, cost):
 
 
 @nb.njit(inline="always")
-def _outcome(i, j, r, indptr, nbr, target, friends):
+def _outcome(i, j, r, indptr, nbr, n_family, target, friends):
     """What proposal i -> j (refusals r) comes to: -1 nothing, -2 refused by j, else the free
     slot of i it forms in (the free slot of j: `_free_slot`)."""
     if j < 0 or j == i or friends[i] >= target[i]:
         return -1
-    if friends[j] >= target[j] or _tied(indptr, nbr, i, j):
+    if friends[j] >= target[j] or _tied(indptr, n_family, friends, nbr, i, j):
         return -1
     if r & 1:
         return -2
     if r & 2:
         return -1
-    si = _free_slot(indptr, nbr, i)
-    return si if si >= 0 and _free_slot(indptr, nbr, j) >= 0 else -1
+    si = _free_slot(indptr, n_family, friends, i)
+    return si if si >= 0 and _free_slot(indptr, n_family, friends, j) >= 0 else -1
 
 
 @nb.njit(parallel=True, cache=True)
-def _proposals(key, indptr, nbr, proposers, region_start, region, cost, triadic, refusal, partner_key,
-               window, locality, partners, friends, target, cand, via, refuse, code):
+def _proposals(key, indptr, nbr, n_family, proposers, region_start, region, cost, triadic, refusal,
+               partner_key, window, locality, partners, friends, target, cand, via, refuse, code):
     """Every proposal against the graph as it stands before any forms, in parallel: the
     candidate, the friend it went through, the refusals and the outcome (`_candidate`,
     `_refusals`, `_outcome`)."""
@@ -300,12 +319,12 @@ def _proposals(key, indptr, nbr, proposers, region_start, region, cost, triadic,
         via[p] = f
         r = _refusals(s, i, j, refusal, cost)
         refuse[p] = r
-        code[p] = _outcome(i, j, r, indptr, nbr, target, friends)
+        code[p] = _outcome(i, j, r, indptr, nbr, n_family, target, friends)
 
 
 @nb.njit(cache=True)
-def _form(key, indptr, nbr, family, target, proposers, region_start, region, cost, triadic, refusal,
-          partner_key, window, locality, partners, friends):
+def _form(key, indptr, nbr, family, n_family, target, proposers, region_start, region, cost, triadic,
+          refusal, partner_key, window, locality, partners, friends):
     """Proposals in increasing order of the proposer; friends[i]: i's live friend ties,
     kept up to date as ties form (cuts are applied before).  Every proposal is first drawn and
     settled in parallel against the graph before any forms (`_proposals`); in turn, one whose
@@ -317,8 +336,8 @@ def _form(key, indptr, nbr, family, target, proposers, region_start, region, cos
     via = np.empty(m, np.int64)
     refuse = np.empty(m, np.int8)
     code = np.empty(m, np.int64)
-    _proposals(key, indptr, nbr, proposers, region_start, region, cost, triadic, refusal, partner_key,
-               window, locality, partners, friends, target, cand, via, refuse, code)
+    _proposals(key, indptr, nbr, n_family, proposers, region_start, region, cost, triadic, refusal,
+               partner_key, window, locality, partners, friends, target, cand, via, refuse, code)
     touched = np.zeros(n, np.bool_)  # persons who gained a tie: their rows and counts changed
     formed = 0
     refused = 0
@@ -333,11 +352,11 @@ def _form(key, indptr, nbr, family, target, proposers, region_start, region, cos
                 j, _ = _candidate(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window,
                                   locality, partners)
                 r = _refusals(s, i, j, refusal, cost)
-            si = _outcome(i, j, r, indptr, nbr, target, friends)
+            si = _outcome(i, j, r, indptr, nbr, n_family, target, friends)
         if si < 0:
             refused += si == -2
             continue
-        _link(nbr, family, friends, i, j, si, _free_slot(indptr, nbr, j))
+        _link(nbr, family, friends, i, j, si, _free_slot(indptr, n_family, friends, j))
         touched[i] = True
         touched[j] = True
         formed += 1
@@ -354,13 +373,13 @@ def step(sim, ctx) -> None:
     friends = ctx.friend_degree.copy()  # live friend ties, kept up to date below
     if T.cut_rate > 0 and cost.any():
         slots, owners = _cuts(step_key(rng), g.indptr, g.nbr, g.family, cost, np.float32(T.cut_rate),
-                              st.salience, ctx.friend_degree)
-        ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, slots, owners, friends))
+                              st.salience, ctx.friend_degree, ctx.degree)
+        ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, g.family, g.n_family, slots, owners, friends))
     if T.form_rate > 0:
         mask = np.empty(g.n, np.bool_)
         _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate), mask)
         proposers = np.flatnonzero(mask)
-        formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.target_friends, proposers,
+        formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.n_family, g.target_friends, proposers,
                                 sim.society.regions.start, sim.society.persons.region, cost,
                                 np.float32(T.triadic), np.float32(T.refusal), g.partner_key,
                                 net.window, net.locality, net.partners, friends)

@@ -2,8 +2,10 @@
 
 Each person owns a fixed run of slots `indptr[i]:indptr[i+1]` (initial degree plus `slack`
 free slots).  A slot holds a neighbour index or -1 (free).  Ties are undirected: both ends
-hold a slot.  Cutting a tie frees both slots, forming one fills a free slot at both ends, so
-the arrays never move during a run.  Family ties are never cut.
+hold a slot.  A row keeps its live ties first: `indptr[i]:indptr[i] + degree_i` holds them
+and the rest of the row is free, so a pass over a row stops at its first free slot.  Cutting
+a tie frees both slots, and each takes its row's last live tie; forming one fills the first
+free slot at both ends, so the arrays never move during a run.  Family ties are never cut.
 
 Friend ties are drawn mostly inside a window of nearby indices of the same region (persons
 are laid out region by region, household by household), which clusters them the way a small
@@ -49,6 +51,22 @@ class Graph:
             self._n_family = family_counts(self.indptr, self.family)
             self._n_family_of = self.family
         return self._n_family
+
+
+@nb.njit(parallel=True, cache=True)
+def pack_rows(indptr, nbr, family):
+    """Move every row's live ties to its front, in their order, and free the rest (for slot
+    arrays from elsewhere, such as a checkpoint from before the rows were kept so)."""
+    for i in nb.prange(len(indptr) - 1):
+        w = indptr[i]
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] >= 0:
+                nbr[w] = nbr[s]
+                family[w] = family[s]
+                w += 1
+        for s in range(w, indptr[i + 1]):
+            nbr[s] = -1
+            family[s] = False
 
 
 _SENTINEL = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -311,8 +329,8 @@ def _aggregate(indptr, nbr, n_family, score, words, lo, scale, n_bits, spread,
         # and 17 % more for the two lookups in `spread`)
         for slot in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             j = nbr[slot]
-            if j < 0:
-                continue
+            if j < 0:  # the live ties come first (`Graph`): the rest of the row is free
+                break
             k += 1
             w = words[np.uint32(j)]
             sacc += w >> np.uint64(32)
