@@ -176,7 +176,13 @@ def _share(num, den) -> float:
     return float(num) / float(den) if den else 0.0
 
 
-CHUNK = 1 << 13  # persons per partial sum (small parts keep 2+ threads busy alike): sums do not depend on the number of threads
+PART = 2048  # persons per partial sum, at least; parts: a function of N alone, so the sums do not
+MAX_PARTS = 256  # depend on the number of threads (48 equal parts at 1e5 keep 2-8 threads equally busy)
+
+
+def _parts(n: int) -> int:
+    return min(max(n // PART, 1), MAX_PARTS)
+
 
 # float sums of `_person_sums`
 F_SCORE, F_INTERNAL, F_SALIENCE, F_RISK, F_HARDSHIP, F_INCOME, F_DS, F_DSS, F_DST = range(9)
@@ -184,6 +190,7 @@ F_SCORE, F_INTERNAL, F_SALIENCE, F_RISK, F_HARDSHIP, F_INCOME, F_DS, F_DSS, F_DS
 (I_BLACK, I_RED, I_PRIVATE, I_DEFAULT, I_EMPLOYED, I_ISOLATED, I_LISTED_FRIENDS, I_DEGREE,
  I_FRIENDS) = range(9)
 ACTED_SETS, SEEN_SETS = 1 << len(ACTION_BITS), 1 << len(RECORD_BITS)
+N_RISK = len(PERSON_BAD)  # rows of `State.risk`
 I_ACTED = 9
 I_SEEN = I_ACTED + ACTED_SETS
 I_GRADES = I_SEEN + SEEN_SETS
@@ -205,21 +212,22 @@ def _bit_counts(hist: np.ndarray) -> np.ndarray:
 def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen, private,
                  default_out, employer, internalization, salience, risk, hardship, income, grade,
                  fsum, isum):
-    """One pass over the persons: fsum[c], isum[c] hold chunk c's sums (CHUNK persons each)."""
+    """One pass over the persons: fsum[c], isum[c] hold part c's sums (parts of equal size,
+    as many as fsum has rows)."""
     n = len(score)
     for c in nb.prange(fsum.shape[0]):
         k = np.zeros(isum.shape[1], np.int64)
         f_s = f_int = f_sal = f_risk = f_hard = f_inc = f_ds = f_dss = f_dst = 0.0
         red_n = priv = dflt = empl = deg = fr = blk = iso = lfr = 0
         # unsigned indices: no negative-index fix-up on each of the ~20 loads (a third faster)
-        for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):
+        for i in range(np.uint64(c * n // fsum.shape[0]), np.uint64((c + 1) * n // fsum.shape[0])):
             s = np.float64(score[i])
             d = np.float64(degree[i])
             f_s += s
             f_int += internalization[i]
             f_sal += salience[i]
             person_risk = 0.0  # a chain of its own, so persons' sums overlap in the pipeline
-            for r in range(np.uint64(risk.shape[0])):
+            for r in range(N_RISK):  # a constant count: the loop unrolls
                 person_risk += risk[r, i]
             f_risk += person_risk
             f_hard += hardship[i]
@@ -251,7 +259,8 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
 def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums over the persons (float64) and counts (int64), the same whatever the thread count."""
     n = len(st.score)
-    chunks = max((n + CHUNK - 1) // CHUNK, 1)
+    assert st.risk.shape[0] == N_RISK
+    chunks = _parts(n)
     fsum = np.empty((chunks, 9))
     isum = np.empty((chunks, I_GRADES + n_grades), np.int64)
     _person_sums(st.score, view.tie_mean, view.degree, view.friend_degree, st.black, st.red,
