@@ -8,8 +8,9 @@ against each phase's own bound, peak memory.  Run it in a fresh process per size
 Two parts, in one process.  First the rate: `--steps` steps as a user runs them, nothing
 wrapped; the first step loads the compiled kernels from Numba's cache and is the warm-up (the
 Mesa benchmark takes one too): `agent_steps_per_s` counts the steps after it, and
-`agent_steps_per_s_whole` the whole run with it.  Then the breakdown: `--phase-steps` more
-steps (default: as many) of the same simulation, timed by phase.  The timers, kernel timers
+`agent_steps_per_s_whole` the whole run with it.  Then the breakdown: the run made again from
+a fresh simulation of the same scenario and seed (the same steps; `--phase-steps` of them,
+default all), timed by phase.  The timers, kernel timers
 and draw counters cost about 0.8 ms a step at 1e5 (5 %), so the rate is not taken from them.
 
 Timers wrap, without changing credsim: every entry of `credsim.engine.simulation.PHASES`,
@@ -38,6 +39,7 @@ a phase would cost if it were one pass at full bandwidth with today's random gen
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -217,15 +219,16 @@ def _cand(sim) -> tuple[int, int]:
 def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
         phase_steps: int | None = None) -> dict:
     """`steps` steps timed as a user runs them (no wrappers; the first is the warm-up, as in the
-    Mesa benchmark, and is reported apart), then `phase_steps` more (default `steps`) with the
-    phase and kernel timers and the draw counters, for the breakdown per phase."""
+    Mesa benchmark, and is reported apart); then the same run again from a fresh simulation of
+    the same scenario and seed, `phase_steps` steps (default `steps`: the very steps timed)
+    with the phase and kernel timers and the draw counters, for the breakdown per phase."""
     import credsim
     import credsim.metrics as M
     from credsim.engine import simulation as S
 
     phase_steps = steps if phase_steps is None else phase_steps
     sc = credsim.load_scenario("seed", overrides={"population.agents": n, "network.mean_degree": degree,
-                                                   "run.steps": steps + phase_steps, "run.seed": seed})
+                                                   "run.steps": max(steps, phase_steps), "run.seed": seed})
     times: dict[str, float] = {}
     label = ["other"]
 
@@ -263,7 +266,12 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
         sim.step()
         per_step.append(time.perf_counter() - t1)
         log(f"  step {t}: {per_step[-1]:.3f} s")
-    # 2. the breakdown: more steps, every phase and kernel timed, every draw counted
+    peak_steps = peak_rss_bytes() if peak_reset else None
+    peak_run = max(peak_init, peak_steps or 0)
+    # 2. the breakdown: the same steps again, every phase and kernel timed, every draw counted
+    del sim
+    gc.collect()
+    sim = credsim.Simulation(sc)
     ktimers = None
     ktimes: dict[str, float] = {}
     drawn: dict[str, int] = {}
@@ -288,7 +296,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
                 cands.append(_cand(sim))
             finally:
                 label.pop()
-            log(f"  step {steps + t} (timed by phase): {phase_step[-1]:.3f} s")
+            log(f"  step {t} again, timed by phase: {phase_step[-1]:.3f} s")
     finally:
         if ktimers is not None:
             ktimers.restore()
@@ -328,7 +336,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
         "phase_randoms_per_step": {name: v / k for name, v in drawn.items()},
         "ties_candidates_per_step": cand, "ties_candidate_slots_per_step": cand_slots,
         "rss_after_init_bytes": rss_init, "peak_rss_after_init_bytes": peak_init,
-        "peak_rss_steps_bytes": peak_rss_bytes() if peak_reset else None,
+        "peak_rss_steps_bytes": peak_steps, "peak_rss_bytes": peak_run,  # the timed run's
         "final_blacklist_share": sim.rows[-1].get("blacklist_share") if sim.rows else None,
     }
 
@@ -359,7 +367,7 @@ def print_table(res: dict, rows: list[dict], file=sys.stderr) -> None:
           f"{res['agent_steps_per_s'] / 1e6:.2f} M agent-steps/s; society {res['society_s']:.1f} s; "
           f"peak memory {res['peak_rss_bytes'] / 2**30:.2f} GiB", file=file)
     per_step = res["phase_steps_s"] / max(res["phase_steps"], 1)
-    print(f"timed by phase ({res['phase_steps']} more steps): in compiled kernels {res['kernel_s_per_step'] * 1e3:.1f} ms "
+    print(f"timed by phase (the first {res['phase_steps']} steps again): in compiled kernels {res['kernel_s_per_step'] * 1e3:.1f} ms "
           f"of {per_step * 1e3:.1f} ms a step (mean); glue {(per_step - res['kernel_s_per_step']) * 1e3:.1f} ms", file=file)
     print(f"{'phase':14s} {'ms/step':>9s} {'kernels':>8s} {'glue':>6s} {'MB':>9s} {'rand/N':>7s} {'bound ms':>9s} "
           f"{'ratio':>7s} {'excess ms':>10s}", file=file)
@@ -381,12 +389,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--ns-per-random", type=float, default=None, help="default: measure NumPy's here")
     ap.add_argument("--no-count-rng", action="store_true", help="do not wrap the generators to count draws")
     ap.add_argument("--phase-steps", type=int, default=None,
-                    help="steps timed by phase after the plain ones (default: --steps)")
+                    help="steps of the run made again, timed by phase (default: --steps)")
     a = ap.parse_args(argv)
     log(f"full seed n={a.n:,} degree={a.degree} steps={a.steps}")
     res = run(a.n, a.steps, a.degree, a.seed, count_rng=not a.no_count_rng, phase_steps=a.phase_steps)
-    # before the STREAM / RNG arrays below; VmHWM was reset after init, so take the larger
-    res["peak_rss_bytes"] = max(peak_rss_bytes(), res["peak_rss_after_init_bytes"])
     bw, nsr = a.bandwidth, a.ns_per_random
     if bw is None:
         try:

@@ -367,6 +367,12 @@ def _gib(b):
     return "-" if not b else f"{b / GiB:.2f} GiB"
 
 
+def _later_mean(r: dict, key: str):
+    """Mean ms of the steps after the first in r[key] (a `stats` dict with its values)."""
+    v = (r.get(key) or {}).get("values") or []
+    return 1e3 * sum(v[1:]) / (len(v) - 1) if len(v) > 1 else None
+
+
 def _size(n):
     return {100_000: "1e5", 1_000_000: "1e6", 10_000_000: "1e7"}.get(n, f"{n:,}")
 
@@ -500,9 +506,9 @@ def markdown(out: dict) -> str:
               + (f"; 120 steps **extrapolated**: {est:.0f} s ({est / 60:.1f} min, {r['n'] * 120 / est / 1e6:.2f} M agent-steps/s)"
                  if est else "") + f"; peak memory {_gib(r['peak_rss_bytes'])} (during the steps: "
               f"{_gib(r.get('peak_rss_steps_bytes'))}; resident after init: {_gib(r.get('rss_after_init_bytes'))}).", "",
-              f"Per phase: {r.get('phase_steps', r['steps'])} more steps of the same run, timed by phase (the timers "
-              f"add to the step: mean {_f(r.get('phase_steps_s') and r['phase_steps_s'] / max(r['phase_steps'], 1) * 1e3, '{:.1f}')} ms "
-              f"a step timed by phase, against {r['steps_s'] / r['steps'] * 1e3:.1f} ms without).", "",
+              f"Per phase: the first {r.get('phase_steps', r['steps'])} steps made again from a fresh simulation, timed by "
+              f"phase (the timers add to the step: steps 2 on take {_f(_later_mean(r, 'phase_step_s'), '{:.1f}')} ms a step "
+              f"on the mean timed by phase, against {_f(_later_mean(r, 'step_s'), '{:.1f}')} ms without).", "",
               "| phase | ms/step | of which in compiled kernels | share | MB moved (min) | random numbers / person "
               "| bound ms | ratio | over bound, ms |",
               "|---|---|---|---|---|---|---|---|---|"]

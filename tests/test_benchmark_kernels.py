@@ -152,6 +152,6 @@ def test_full_seed_times_kernels_apart_and_restores_them():
         assert k <= phases[name] + 1e-9, (name, k, phases[name])
     assert 0.0 < res["kernel_s_per_step"] <= res["phase_steps_s"] / res["phase_steps"]
     # the rate comes from the plain steps before the timed ones, the first (warm-up) left out
-    assert res["phase_steps"] == 3 and res["step_s"]["n"] == 3
+    assert res["phase_steps"] == 3 and res["step_s"]["n"] == 3 and res["phase_step_s"]["n"] == 3
     assert res["agent_steps_per_s"] == pytest.approx(2_000 * 2 / (res["steps_s"] - res["first_step_s"]))
     assert res["agent_steps_per_s_whole"] == pytest.approx(2_000 * 3 / res["steps_s"])
