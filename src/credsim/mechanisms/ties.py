@@ -129,9 +129,10 @@ SPACE = 1 << 10  # cut slots a part keeps from its counting pass (a part with mo
 def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree):
     """The slots cut this month (`_cuts_against` over the live ties of every person with a tie
     cost and a live friend tie; friends[i], degree[i]: i's live friend ties and live ties, the
-    first degree[i] slots of its row), in increasing order of their owners, and the owners.  Fixed parts in parallel find their cuts and keep them in their own SPACE; a part
-    whose cuts do not fit remembers who cut (few) and lists their cuts again once the parts'
-    totals are known."""
+    first degree[i] slots of its row), in increasing order of their owners, and the owners.
+    Fixed parts in parallel find their cuts and keep them in their own SPACE; a part whose
+    cuts do not fit remembers who cut (few) and lists their cuts again once the parts' totals
+    are known."""
     n = len(cost)
     parts = (n + CHUNK - 1) // CHUNK
     dummy = np.empty(0, np.int64)
@@ -155,10 +156,11 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree):
             if maybe[j]:
                 i = lo + j
                 q = np.float64(cut_rate * cost[i])
-                # a person cuts at most its row: kept while the whole row would fit
+                # a person cuts at most its live ties: kept while they all would fit
                 spilled[c] |= k + degree[i] > SPACE
                 out, at = (dummy, -1) if spilled[c] else (kept, c * SPACE + k)
-                found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience, out, at)
+                found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience,
+                                      out, at)
                 if not spilled[c]:
                     keeper[at:at + found] = i
                 if found > 0:
@@ -181,7 +183,8 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree):
         for t in range(cutters[c]):
             i = np.int64(who[c * CHUNK + t])
             q = np.float64(cut_rate * cost[i])
-            found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience, slots, k)
+            found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience,
+                                  slots, k)
             owners[k:k + found] = i
             k += found
     return slots, owners
@@ -238,10 +241,7 @@ def _free_slot(indptr, n_family, friends, i):
 def _tied(indptr, n_family, friends, nbr, i, j):
     """Whether i and j are tied, read from the end with fewer live ties."""
     a, b = (i, j) if n_family[i] + friends[i] <= n_family[j] + friends[j] else (j, i)
-    for s in range(indptr[a], indptr[a] + n_family[a] + friends[a]):
-        if nbr[s] == b:
-            return True
-    return False
+    return _slot_of(indptr, nbr, n_family, friends, a, b) >= 0
 
 
 @nb.njit(parallel=True, cache=True)
@@ -379,8 +379,8 @@ def step(sim, ctx) -> None:
         mask = np.empty(g.n, np.bool_)
         _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate), mask)
         proposers = np.flatnonzero(mask)
-        formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.n_family, g.target_friends, proposers,
-                                sim.society.regions.start, sim.society.persons.region, cost,
+        formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.n_family, g.target_friends,
+                                proposers, sim.society.regions.start, sim.society.persons.region, cost,
                                 np.float32(T.triadic), np.float32(T.refusal), g.partner_key,
                                 net.window, net.locality, net.partners, friends)
         ctx.add("ties_formed", formed)
