@@ -152,3 +152,26 @@ def test_scoring_kernel_is_the_definition(monkeypatch):
     ours = _run_both(scoring._score_persons, _scoring_reference, args)
     assert len(np.unique(ours[9])) >= 3  # the scores span several bands
     assert (ours[6] == lo).any()  # and some are held at the floor
+
+
+def test_red_list_and_list_counts_follow_their_definition():
+    """`lists._red_and_counts`: red = red list on, not blacklisted and score >= threshold;
+    per chunk, the blacklisted whose cause is a false record and those listed by association."""
+    from credsim.engine.state import BY_ASSOCIATION, BY_FALSE, BY_SCORE
+    from credsim.mechanisms.lists import CHUNK, _chunks, _red_and_counts
+
+    rng = np.random.default_rng(9)
+    n = 2 * CHUNK + 77
+    black = rng.random(n) < 0.3
+    cause = rng.choice([BY_SCORE, BY_FALSE, BY_ASSOCIATION], n).astype(np.int8)  # counted only if listed
+    score = rng.uniform(300, 900, n).astype(np.float32)  # the listed too can score high
+    for red_on in (True, False):
+        red = rng.random(n) < 0.5  # every entry must be written
+        counts = np.zeros((_chunks(n), 2), np.int64)
+        _red_and_counts(black, cause, score, red_on, np.float32(700.0), red, counts)
+        assert np.array_equal(red, red_on & ~black & (score >= 700.0))
+        chunk = np.arange(n) // CHUNK
+        for c in range(_chunks(n)):
+            here = black & (chunk == c)
+            assert counts[c].tolist() == [np.count_nonzero(here & (cause == BY_FALSE)),
+                                          np.count_nonzero(here & (cause == BY_ASSOCIATION))]
