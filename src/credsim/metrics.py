@@ -220,7 +220,8 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
         f_s = f_int = f_sal = f_risk = f_hard = f_inc = f_ds = f_dss = f_dst = 0.0
         red_n = priv = dflt = empl = deg = fr = blk = iso = lfr = 0
         # unsigned indices: no negative-index fix-up on each of the ~20 loads (a third faster)
-        for i in range(np.uint64(c * n // fsum.shape[0]), np.uint64((c + 1) * n // fsum.shape[0])):
+        lo, hi = _part(c, fsum.shape[0], n)
+        for i in range(lo, hi):
             s = np.float64(score[i])
             d = np.float64(degree[i])
             f_s += s
