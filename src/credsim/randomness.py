@@ -99,26 +99,37 @@ def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+_TAIL7 = 2.72 / 5040.0  # e^z / 7! for 0 <= z <= 1: the Taylor remainder's factor
+_EXACT_UP_TO = 32.0  # y = |x| up to which the lower bound holds (z = y / 32 <= 1)
+
+
 @nb.njit(inline="always")
 def logistic_bounds(u, x):
-    """Whether u < logistic(x), decided from rational bounds without an exp and without
+    """Whether u < logistic(x), decided from bounds on exp without calling it and without
     branches (so loops over persons vectorise): 1 yes, 0 no, 2 undecided (compare with the exp).
 
-    With y = |x| and p = logistic(-y): e^y >= 1 + y + y^2/2 + y^3/6 + y^4/24 (a truncated
-    series of positive terms), so p <= 1 / (2 + y + ... + y^4/24); and e^-y >= m = 1 - y +
-    y^2/2 - y^3/6 (an alternating series cut after a negative term), so for y < 1.5 (m > 0)
-    p >= m / (1 + m).  A draw outside these bounds (by a margin of 1e-9, far above rounding)
-    is decided from them, with no division; only a draw between them needs the exp (about
-    11 ns): a fraction of a percent for the model's small |x|, a few percent for large |x|.
-    For x > 0 the same bounds hold for 1 - logistic(x).
+    With y = |x|, q = logistic(-y) = 1 / (1 + e^y) and z = y / 32 (exact): the Taylor
+    polynomial T(z) = 1 + z + ... + z^6/720 has positive terms, so e^z >= T; for z <= 1 the
+    remainder is at most e * z^7 / 7!, so e^z <= T + 2.72 z^7 / 5040.  Raising both to the
+    32nd power (five squarings) bounds e^y = (e^z)^32, and so q, from both sides; the bounds
+    are within a relative 1e-8 of each other for y <= 4 and 1e-4 for y <= 16.  For y > 32
+    only the upper bound on q is used (q < 1.3e-14 there).  A draw v (u, or 1 - u for x > 0,
+    against 1 - logistic(x) = q) outside the bounds by a margin of 1e-9 (far above the float
+    rounding of the bounds, about 1e-14) is decided from them; only a draw between them (a
+    few in a billion) needs the exp.
     """
     y = abs(x)
-    inverse_tail = 2.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0))))
+    z = y * (1.0 / _EXACT_UP_TO)
+    t = 1.0 + z * (1.0 + z * (0.5 + z * (1.0 / 6.0 + z * (1.0 / 24.0 + z * (1.0 / 120.0 + z * (1.0 / 720.0))))))
+    z2 = z * z
+    t_hi = t + _TAIL7 * (z2 * z2) * (z2 * z)
+    for _ in range(5):  # e^y = (e^z)^32
+        t = t * t
+        t_hi = t_hi * t_hi
     pos = x > 0.0
-    v = 1.0 - u if pos else u  # for x > 0: 1 - u against 1 - logistic(x) = logistic(-y)
-    above = (v - 1e-9) * inverse_tail > 1.0  # v > upper bound of logistic(-y) + 1e-9
-    m = 1.0 - y * (1.0 - y * (0.5 - y * (1.0 / 6.0)))
-    below = (y < 1.5) & ((v + 1e-9) * (1.0 + m) < m)  # v < lower bound of logistic(-y) - 1e-9
+    v = 1.0 - u if pos else u  # for x > 0: 1 - u against 1 - logistic(x) = q
+    above = (v - 1e-9) * (1.0 + t) > 1.0  # v > 1 / (1 + T^32) + 1e-9 >= q + 1e-9
+    below = (y <= _EXACT_UP_TO) & ((v + 1e-9) * (1.0 + t_hi) < 1.0)  # v < q - 1e-9
     r = np.int32(2)
     r = np.int32(not pos) if below else r
     return np.int32(pos) if above else r
