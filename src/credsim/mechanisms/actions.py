@@ -37,7 +37,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..randomness import (agent_seed, below_logistic, logistic, logistic_bounds, step_key, uniform,
+from ..randomness import (agent_seed, logistic, logistic_bounds, step_key, uniform,
                           uniform_lanes)
 from ..society.network import lane
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
@@ -112,6 +112,37 @@ def _decide(m, k, seed, util, code, bits):
 
 
 @nb.njit(cache=True, error_model="numpy")
+def _settle_judgments(lo, m, k, seed, bits, cs, poverty, fulfil_base, pressure_w, pressure, code,
+                      acted, default_out, fulfilled):
+    """A judgment defaulted is owed until it is paid (draw k), observed by the court or not:
+    one loop without branches (so it vectorises; `_decide`), then the few draws the bounds
+    leave undecided.  Also writes each person's actions (`bits`) to `acted`.
+
+    (A loop with a branch per owed judgment here, with these unsigned indices, compiled to
+    a vector store of `fulfilled` past the part's end: tests/test_memory_safety.py.)"""
+    undecided = 0
+    for j in range(m):
+        i = lo + j
+        acted[i] = np.uint16(bits[j])
+        owed = default_out[i]
+        r = logistic_bounds(uniform_lanes(seed[j], k),
+                            fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j])
+        r = r if owed else np.int32(0)
+        code[j] = r
+        undecided += r >> 1
+        fulfilled[i] = r == 1
+        # owed and not paid (yet), or a court default this month
+        default_out[i] = (r != 1) if owed else ((bits[j] >> COURT) & 1 == 1)
+    if undecided > 0:
+        for j in range(m):
+            if code[j] == 2:
+                i = lo + j
+                paid = uniform(seed[j], k) < logistic(fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j])
+                fulfilled[i] = paid
+                default_out[i] = not paid
+
+
+@nb.njit(cache=True, error_model="numpy")
 def _attempts(lo, m, k, seed, income, income_ref, flight_rate, rail_rate, hotel_rate, loan_rate, school,
               has_child, attempts):
     for j in range(m):
@@ -183,18 +214,8 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
                             cov[g], salience, internalization, util)
             _decide(m, n_bad + g, seed, util, code, bits)
         k = n_bad + n_good
-        for j in range(m):
-            i = lo + j
-            acted[i] = np.uint16(bits[j])
-            # a judgment defaulted is owed until it is paid, observed by the court or not
-            if default_out[i]:
-                paid = below_logistic(uniform(seed[j], k),
-                                      fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j])
-                fulfilled[i] = paid
-                default_out[i] = not paid
-            else:
-                fulfilled[i] = False
-                default_out[i] = (bits[j] >> COURT) & 1 == 1
+        _settle_judgments(lo, m, k, seed, bits, cs, poverty, fulfil_base, pressure_w, pressure, code,
+                          acted, default_out, fulfilled)
         _attempts(lo, m, k, seed, income, income_ref, flight_rate, rail_rate, hotel_rate, loan_rate,
                   school, has_child, attempts)
 
