@@ -7,7 +7,7 @@ import numba as nb
 import numpy as np
 import pytest
 
-from credsim.mechanisms.ties import _form, _link
+from credsim.mechanisms.ties import CHUNK, _form, _link, _proposers
 from credsim.randomness import agent_seed, uniform
 from credsim.society.network import family_counts, stub_target
 from graph_helpers import live_friends
@@ -112,3 +112,29 @@ def test_formation_is_taking_each_proposal_in_turn(triadic):
         formed_total += r_want[0]
         nbr, family, friends = want
     assert formed_total > 200 and r_want[1] > 0  # ties form, and some proposals are refused
+
+
+@nb.njit(cache=True)
+def _draws0(key, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = uniform(agent_seed(key, i), 0)
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 5, CHUNK, 3 * CHUNK + 7])
+def test_proposers_are_who_proposes_in_order(n):
+    """The listed proposers: persons below their initial friend count whose draw 0 falls below
+    form_rate, in increasing order, across the parts' bounds."""
+    rng = np.random.default_rng(n)
+    target = rng.integers(0, 8, n).astype(np.int32)
+    friend_degree = (target - rng.integers(-1, 3, n)).astype(np.int32)
+    key, rate = np.uint64(12345), np.float32(0.4)
+    mask = np.empty(n, np.bool_)
+    got = _proposers(key, friend_degree, target, rate, mask)
+    draw = _draws0(key, n)
+    want = np.flatnonzero((friend_degree < target) & (draw < rate))
+    assert got.dtype == np.int64
+    assert np.array_equal(got, want)
+    if n > 100:
+        assert 0 < len(want) < n  # both kinds of persons occur

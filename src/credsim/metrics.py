@@ -285,7 +285,7 @@ def assortativity(ds: float, dss: float, dst: float, total: float) -> float:
     if var <= 1e-9 * max(1.0, mu * mu):
         return 0.0
     cov = dst / total - mu * mu
-    return float(np.clip(cov / var, -1.0, 1.0))
+    return max(-1.0, min(1.0, float(cov / var)))
 
 
 def step_row(sim, ctx, view) -> dict:
@@ -328,8 +328,10 @@ def step_row(sim, ctx, view) -> dict:
     row["unemployment_rate"] = 1.0 - _share(k[I_EMPLOYED], n)
     row["income_mean"] = f[F_INCOME] / n
     size = regions.size.astype(np.float64)
-    for ch in CHANNELS:
-        row[f"coverage_{ch}"] = float((ctx.coverage[ch] * size).sum() / size.sum())
+    # every channel at once: each row summed as the one channel alone would be
+    covered = (np.stack([ctx.coverage[ch] for ch in CHANNELS]) * size).sum(axis=1) / size.sum()
+    for ch, share in zip(CHANNELS, covered.tolist()):
+        row[f"coverage_{ch}"] = share
     row["compliance"] = float(ctx.counts.get("compliance", 0.0))
     row["feedback_boost"] = float(st.boost)
     m = len(st.c_score)

@@ -46,6 +46,7 @@ from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
 assert list(ACTION_BITS) == list(PERSON_BAD + PERSON_GOOD)
 DISSENT, COURT, POOR_WORK = ACTION_BITS["dissent"], ACTION_BITS["court_default"], ACTION_BITS["poor_work"]
 LATE_BILL = ACTION_BITS["late_bill"]
+BAD_BITS = sum(1 << ACTION_BITS[ev] for ev in PERSON_BAD)
 
 
 CHUNK = 512  # persons a part: the kernel runs each event's loop over a part, in vector lanes
@@ -137,7 +138,8 @@ def _settle_judgments(lo, m, k, seed, bits, cs, poverty, fulfil_base, pressure_w
         for j in range(m):
             if code[j] == 2:
                 i = lo + j
-                paid = uniform(seed[j], k) < logistic(fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j])
+                util = fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j]
+                paid = uniform(seed[j], k) < logistic(util)
                 fulfilled[i] = paid
                 default_out[i] = not paid
 
@@ -164,7 +166,8 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
                     default_out, acted, private, fulfilled, attempts):
     """Parts of CHUNK persons in parallel; inside a part, one loop over its persons per action
     (so that the loops vectorise).  The draws are the same as one person at a time: each is
-    `uniform(agent seed, action)`."""
+    `uniform(agent seed, action)`.  Returns the persons employed at the start and those who did
+    no disapproved action."""
     (income_ref, poverty_w, consc_w, peer_w, deter_w, guilt_w, legitimacy, grievance_w, cascade_w,
      fear_w, dissent_guilt, thr_mean, thr_sd, reward_w, fulfil_base, pressure_w, flight_rate,
      rail_rate, hotel_rate, loan_rate, school_now) = (
@@ -172,6 +175,8 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
         par[11], par[12], par[13], par[14], par[15], par[16], par[17], par[18], par[19], par[20])
     n_bad, n_good, n = len(base_bad), len(base_good), len(region)
     school = np.int32(school_now > 0)
+    employed = 0
+    compliant = 0
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
         lo = np.uint64(c * CHUNK)  # unsigned indices: no negative-index fix-ups in the loops
         m = np.uint64(min(c * CHUNK + CHUNK, n) - c * CHUNK)
@@ -213,11 +218,19 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
             _good_utilities(lo, m, base_good[g], gain_good[g], standard[n_bad + g], reward_w, guilt_w,
                             cov[g], salience, internalization, util)
             _decide(m, n_bad + g, seed, util, code, bits)
+        part_employed = 0
+        part_compliant = 0
+        for j in range(m):
+            part_employed += employer[lo + j] >= 0
+            part_compliant += (bits[j] & BAD_BITS) == 0
+        employed += part_employed
+        compliant += part_compliant
         k = n_bad + n_good
         _settle_judgments(lo, m, k, seed, bits, cs, poverty, fulfil_base, pressure_w, pressure, code,
                           acted, default_out, fulfilled)
         _attempts(lo, m, k, seed, income, income_ref, flight_rate, rail_rate, hotel_rate, loan_rate,
                   school, has_child, attempts)
+    return employed, compliant
 
 
 assert ATTEMPT_BITS == {"flight": 0, "rail": 1, "hotel": 2, "loan": 3, "school": 4}
@@ -244,8 +257,7 @@ def _persons(sim, ctx) -> None:
     ctx.dissent_private = np.empty(n, bool)
     ctx.fulfilled = np.empty(n, bool)
     ctx.attempts = np.empty(n, np.uint8)
-    ctx.add("employed_start", np.count_nonzero(st.employer >= 0))
-    _persons_kernel(
+    employed, compliant = _persons_kernel(
         step_key(sim.rng["actions"]), par,
         np.array([getattr(b, f"{ev}_base", 0.0) for ev in PERSON_BAD]),  # dissent: thresholds
         np.array([x for x, _ in pen]), np.array([y for _, y in pen]),
@@ -255,8 +267,8 @@ def _persons(sim, ctx) -> None:
         p.has_child, st.employer, st.income, st.hardship, st.pressure, st.internalization,
         st.salience, st.risk, ctx.tie_did, ctx.degree, st.default_out,
         ctx.acted, ctx.dissent_private, ctx.fulfilled, ctx.attempts)
-    bad_bits = sum(1 << ACTION_BITS[ev] for ev in PERSON_BAD)
-    ctx.add("compliance_n", np.count_nonzero((ctx.acted & bad_bits) == 0))
+    ctx.add("employed_start", employed)
+    ctx.add("compliance_n", compliant)
 
 
 def _companies(sim, ctx) -> None:

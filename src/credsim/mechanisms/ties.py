@@ -106,7 +106,7 @@ def _cuts_against(key, i, lo, hi, nbr, family, q, salience, out, k):
     return found
 
 
-CHUNK = 1 << 12  # persons per part of the cut draws (the draws do not depend on the parts)
+CHUNK = 1 << 12  # persons per part of the cut draws and the proposers (the draws do not depend on it)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -245,9 +245,31 @@ def _tied(indptr, n_family, friends, nbr, i, j):
 
 
 @nb.njit(parallel=True, cache=True)
-def _proposers(key, friend_degree, target, form_rate, out):
-    for i in nb.prange(len(out)):
-        out[i] = friend_degree[i] < target[i] and uniform(agent_seed(key, i), 0) < form_rate
+def _proposers(key, friend_degree, target, form_rate, mask):
+    """The persons who propose a tie this month (fewer friend ties than at the start, and draw
+    0 below form_rate), in increasing order, as `np.flatnonzero` of them would list them:
+    fixed parts in parallel mark and count them (in `mask`, a buffer of N bools), then list
+    them from where the parts before them end."""
+    n = len(mask)
+    parts = (n + CHUNK - 1) // CHUNK
+    ends = np.zeros(parts + 1, np.int64)
+    for c in nb.prange(parts):
+        k = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            yes = friend_degree[i] < target[i] and uniform(agent_seed(key, i), 0) < form_rate
+            mask[i] = yes
+            k += yes
+        ends[c + 1] = k
+    for c in range(parts):
+        ends[c + 1] += ends[c]
+    out = np.empty(ends[parts], np.int64)
+    for c in nb.prange(parts):
+        k = ends[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if mask[i]:
+                out[k] = i
+                k += 1
+    return out
 
 
 @nb.njit(inline="always")
@@ -377,8 +399,8 @@ def step(sim, ctx) -> None:
         ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, g.family, g.n_family, slots, owners, friends))
     if T.form_rate > 0:
         mask = np.empty(g.n, np.bool_)
-        _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate), mask)
-        proposers = np.flatnonzero(mask)
+        proposers = _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate),
+                               mask)
         formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.n_family, g.target_friends,
                                 proposers, sim.society.regions.start, sim.society.persons.region, cost,
                                 np.float32(T.triadic), np.float32(T.refusal), g.partner_key,
