@@ -317,8 +317,10 @@ def _blocked_pass(cptr, near, cnt, pad, deg, g_in, g_out, key, V, dloc, binptr, 
             P[0] = 0
             for h in range((s1 - s0) // np.uint64(2)):  # two ties, one store
                 slot = s0 + np.uint64(2) * h
-                run = np.uint32(run + np.uint32(g_in[np.uint64(np.int64(a) + np.int64(near[slot]))])
-                                + np.uint32(g_in[np.uint64(np.int64(a) + np.int64(near[slot + np.uint64(1)]))]))
+                # the pair's sum first: one add a pair on the running sum's chain, not two
+                pair = np.uint32(np.uint32(g_in[np.uint64(np.int64(a) + np.int64(near[slot]))])
+                                 + np.uint32(g_in[np.uint64(np.int64(a) + np.int64(near[slot + np.uint64(1)]))]))
+                run = np.uint32(run + pair)
                 P[h + np.uint64(1)] = run
             # the row ends of the part's persons into T (scalar: each needs the previous one),
             # less the pads so far (a multiply, not a branch: pads fall at random)
