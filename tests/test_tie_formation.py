@@ -130,8 +130,7 @@ def test_proposers_are_who_proposes_in_order(n):
     target = rng.integers(0, 8, n).astype(np.int32)
     friend_degree = (target - rng.integers(-1, 3, n)).astype(np.int32)
     key, rate = np.uint64(12345), np.float32(0.4)
-    mask = np.empty(n, np.bool_)
-    got = _proposers(key, friend_degree, target, rate, mask)
+    got = _proposers(key, friend_degree, target, rate)
     draw = _draws0(key, n)
     want = np.flatnonzero((friend_degree < target) & (draw < rate))
     assert got.dtype == np.int64

@@ -245,12 +245,13 @@ def _tied(indptr, n_family, friends, nbr, i, j):
 
 
 @nb.njit(parallel=True, cache=True)
-def _proposers(key, friend_degree, target, form_rate, mask):
+def _proposers(key, friend_degree, target, form_rate):
     """The persons who propose a tie this month (fewer friend ties than at the start, and draw
     0 below form_rate), in increasing order, as `np.flatnonzero` of them would list them:
-    fixed parts in parallel mark and count them (in `mask`, a buffer of N bools), then list
-    them from where the parts before them end."""
-    n = len(mask)
+    fixed parts in parallel mark and count them, then list them from where the parts before
+    them end."""
+    n = len(friend_degree)
+    mask = np.empty(n, np.bool_)
     parts = (n + CHUNK - 1) // CHUNK
     ends = np.zeros(parts + 1, np.int64)
     for c in nb.prange(parts):
@@ -398,9 +399,7 @@ def step(sim, ctx) -> None:
                               st.salience, ctx.friend_degree, ctx.degree)
         ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, g.family, g.n_family, slots, owners, friends))
     if T.form_rate > 0:
-        mask = np.empty(g.n, np.bool_)
-        proposers = _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate),
-                               mask)
+        proposers = _proposers(step_key(rng), ctx.friend_degree, g.target_friends, np.float32(T.form_rate))
         formed, refused = _form(step_key(rng), g.indptr, g.nbr, g.family, g.n_family, g.target_friends,
                                 proposers, sim.society.regions.start, sim.society.persons.region, cost,
                                 np.float32(T.triadic), np.float32(T.refusal), g.partner_key,
