@@ -37,7 +37,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..randomness import agent_seed, logistic, logistic_bounds, step_key, uniform, uniform_lanes
+from ..randomness import (agent_seed, below_logistic, logistic, logistic_bounds, step_key, uniform,
+                          uniform_lanes)
 from ..society.network import lane
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
 from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
@@ -271,22 +272,41 @@ def _persons(sim, ctx) -> None:
     ctx.add("compliance_n", compliant)
 
 
+COMPANY_COURT = COMPANY_BAD.index("company_court_default")
+
+
+@nb.njit(parallel=True, cache=True, error_model="numpy")
+def _companies_kernel(key, base, penalty, weight, consc_w, propensity, region, cov, fulfil_base,
+                      pressure_w, black, default_out, did, fulfilled):
+    """Company i's actions a (draw a) and paying an owed judgment (draw len(base)): each
+    u < logistic(util), decided from the bounds (`below_logistic`), so the decisions do not
+    depend on how an exp is computed on this machine; then the judgments owed."""
+    n_ev, m = did.shape
+    for i in nb.prange(m):
+        s = agent_seed(key, i)
+        prop = consc_w * (0.5 - np.float64(propensity[i]))
+        r = region[i]
+        for a in range(n_ev):
+            util = base[a] + prop - weight * np.float64(cov[a, r]) * penalty[a]
+            did[a, i] = below_logistic(uniform(s, a), util)
+        owed = default_out[i]
+        did[COMPANY_COURT, i] &= not owed  # a new default needs no judgment already unpaid
+        paid = owed and below_logistic(uniform(s, n_ev), fulfil_base + pressure_w * np.float64(black[i]))
+        fulfilled[i] = paid
+        default_out[i] = (owed and not paid) or did[COMPANY_COURT, i]
+
+
 def _companies(sim, ctx) -> None:
     sc, st, rb = sim.sc, sim.state, sim.rulebook
     c, b = sim.society.companies, sc.behaviour
     m = c.count
-    rng = sim.rng["actions"]
-    u = rng.random((len(COMPANY_BAD) + 1, m), dtype=np.float32)
-    propensity = b.conscientiousness_weight * (0.5 - c.propensity)
+    penalty = [sum(rb.penalty(ev, b.point_scale, b.listing_penalty)) for ev in COMPANY_BAD]
+    did = np.empty((len(COMPANY_BAD), m), np.bool_)
+    ctx.c_fulfilled = np.empty(m, np.bool_)
+    base = np.array([getattr(b, f"{ev}_base") for ev in COMPANY_BAD])
+    cov = np.stack([ctx.coverage[sim.channel_of(ev)] for ev in COMPANY_BAD])
+    _companies_kernel(step_key(sim.rng["actions"]), base, np.array(penalty), b.company_deterrence_weight,
+                      b.conscientiousness_weight, c.propensity, c.region, cov, b.company_fulfil_base,
+                      b.sanction_pressure, st.c_black, st.c_default_out, did, ctx.c_fulfilled)
     for k, ev in enumerate(COMPANY_BAD):
-        pts, lst = rb.penalty(ev, b.point_scale, b.listing_penalty)
-        risk = ctx.cov(sim.channel_of(ev), c.region)
-        util = getattr(b, f"{ev}_base") + propensity - b.company_deterrence_weight * risk * (pts + lst)
-        did = u[k] < 1.0 / (1.0 + np.exp(-util))
-        if ev == "company_court_default":
-            did &= ~st.c_default_out
-        ctx.did[ev] = did
-    pressure = b.sanction_pressure * st.c_black
-    ctx.c_fulfilled = st.c_default_out & (u[-1] < 1.0 / (1.0 + np.exp(-(b.company_fulfil_base + pressure))))
-    st.c_default_out |= ctx.did["company_court_default"]
-    st.c_default_out &= ~ctx.c_fulfilled
+        ctx.did[ev] = did[k]
