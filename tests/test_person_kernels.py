@@ -158,7 +158,8 @@ def test_red_list_and_list_counts_follow_their_definition():
     """`lists._red_and_counts`: red = red list on, not blacklisted and score >= threshold;
     per chunk, the blacklisted whose cause is a false record and those listed by association."""
     from credsim.engine.state import BY_ASSOCIATION, BY_FALSE, BY_SCORE
-    from credsim.mechanisms.lists import CHUNK, _chunks, _red_and_counts
+    from credsim.engine.bits import CHUNK, chunks_of
+    from credsim.mechanisms.lists import _red_and_counts
 
     rng = np.random.default_rng(9)
     n = 2 * CHUNK + 77
@@ -167,11 +168,11 @@ def test_red_list_and_list_counts_follow_their_definition():
     score = rng.uniform(300, 900, n).astype(np.float32)  # the listed too can score high
     for red_on in (True, False):
         red = rng.random(n) < 0.5  # every entry must be written
-        counts = np.zeros((_chunks(n), 2), np.int64)
+        counts = np.zeros((chunks_of(n), 2), np.int64)
         _red_and_counts(black, cause, score, red_on, np.float32(700.0), red, counts)
         assert np.array_equal(red, red_on & ~black & (score >= 700.0))
         chunk = np.arange(n) // CHUNK
-        for c in range(_chunks(n)):
+        for c in range(chunks_of(n)):
             here = black & (chunk == c)
             assert counts[c].tolist() == [np.count_nonzero(here & (cause == BY_FALSE)),
                                           np.count_nonzero(here & (cause == BY_ASSOCIATION))]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..engine.bits import CHUNK, chunks_of  # persons per partial count (integer counts: any parts)
 from ..engine.state import BY_ASSOCIATION, BY_FALSE, BY_JOINT, BY_RULE, BY_SCORE, NOT_LISTED
 from ..scenario.events import EVENTS
 
@@ -34,7 +35,6 @@ def _listing_hits(sim, ctx, subject: str, n: int) -> tuple[np.ndarray, np.ndarra
     return true_hit, false_hit
 
 
-CHUNK = 1 << 13  # persons per partial count (counts do not depend on the number of threads)
 TRUE_HIT, FALSE_HIT = 1, 2
 
 
@@ -46,15 +46,11 @@ def step(sim, ctx) -> None:
     else:
         _release_all(sim, ctx)
     red_on = L.redlist and sim.sc.scoring.enabled
-    counts = np.zeros((_chunks(len(st.score)), 2), np.int64)
+    counts = np.zeros((chunks_of(len(st.score)), 2), np.int64)
     _red_and_counts(st.black, st.list_cause, st.score, red_on, np.float32(L.red_threshold), st.red, counts)
     innocents, association = counts.sum(axis=0)
     ctx.add("innocents_listed", int(innocents))
     ctx.add("listed_by_association", int(association))
-
-
-def _chunks(n: int) -> int:
-    return max((n + CHUNK - 1) // CHUNK, 1)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -138,7 +134,7 @@ def _persons(sim, ctx) -> None:
     hits = true_hit.view(np.uint8) * np.uint8(TRUE_HIT) | false_hit.view(np.uint8) * np.uint8(FALSE_HIT)
     if L.appeals:
         _appeals(sim, ctx)
-    chunks = _chunks(n)
+    chunks = chunks_of(n)
     spells = np.zeros((chunks, len(st.spell_hist)), np.int64)
     counts = np.zeros((chunks, 2), np.int64)
     _exits_and_entries(st.black, st.months_listed, st.list_cause, st.score, st.personal, st.false_points,
