@@ -113,36 +113,19 @@ def _decide(m, k, seed, util, code, bits):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _settle_judgments(lo, m, k, seed, bits, cs, poverty, fulfil_base, pressure_w, pressure, code,
-                      acted, default_out, fulfilled):
-    """A judgment defaulted is owed until it is paid (draw k), observed by the court or not:
-    one loop without branches (so it vectorises; `_decide`), then the few draws the bounds
-    leave undecided.  Also writes each person's actions (`bits`) to `acted`.
-
-    (A loop with a branch per owed judgment here, with these unsigned indices, compiled on an
-    AVX-512 machine to masked byte stores 16 wide for 8 persons, which wrote `fulfilled` 8
-    entries past the part's end: tests/test_memory_safety.py.)"""
-    undecided = 0
+def _settle_judgments(lo, m, k, bits, paid, acted, default_out, fulfilled):
+    """Writes each person's actions (`bits`) to `acted`, and the judgments: one owed (draw k
+    decided into bit k of `paid`) is owed until it is paid, observed by the court or not; a
+    court default this month is owed from now on.  A loop without branches (so it
+    vectorises): one with a branch per owed judgment here, with these unsigned indices,
+    compiled on an AVX-512 machine to masked byte stores 16 wide for 8 persons, which wrote
+    `fulfilled` 8 entries past the part's end (tests/test_memory_safety.py)."""
     for j in range(m):
         i = lo + j
         acted[i] = np.uint16(bits[j])
-        owed = default_out[i]
-        r = logistic_bounds(uniform_lanes(seed[j], k),
-                            fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j])
-        r = r if owed else np.int32(0)
-        code[j] = r
-        undecided += r >> 1
-        fulfilled[i] = r == 1
-        # owed and not paid (yet), or a court default this month
-        default_out[i] = (r != 1) if owed else ((bits[j] >> COURT) & 1 == 1)
-    if undecided > 0:
-        for j in range(m):
-            if code[j] == 2:
-                i = lo + j
-                util = fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j]
-                paid = uniform(seed[j], k) < logistic(util)
-                fulfilled[i] = paid
-                default_out[i] = not paid
+        p = (paid[j] >> k) & 1 == 1
+        fulfilled[i] = p
+        default_out[i] = (not p) if default_out[i] else ((bits[j] >> COURT) & 1 == 1)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -226,9 +209,15 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
             part_compliant += (bits[j] & BAD_BITS) == 0
         employed += part_employed
         compliant += part_compliant
+        # paying an owed judgment (draw k); who owes none cannot pay: utility -inf
         k = n_bad + n_good
-        _settle_judgments(lo, m, k, seed, bits, cs, poverty, fulfil_base, pressure_w, pressure, code,
-                          acted, default_out, fulfilled)
+        for j in range(m):
+            i = lo + j
+            owed = default_out[i]
+            util[j] = fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j] if owed else -np.inf
+        paid = np.zeros(CHUNK, np.int32)
+        _decide(m, k, seed, util, code, paid)
+        _settle_judgments(lo, m, k, bits, paid, acted, default_out, fulfilled)
         _attempts(lo, m, k, seed, income, income_ref, flight_rate, rail_rate, hotel_rate, loan_rate,
                   school, has_child, attempts)
     return employed, compliant
