@@ -76,3 +76,16 @@ def test_logistic_bounds_decide_only_when_sure():
     # utility -inf (who cannot act): never done
     _bound_codes(u[:1000], np.full(1000, -np.inf), codes[:1000])
     assert not np.any(codes[:1000] == 1)
+
+
+def test_step_key_is_a_full_range_integer_draw():
+    """step_key takes the raw 64 bits; the keys and the stream after them are those of
+    `integers(0, 2**64, dtype=uint64)`, so no run's draws moved when it changed."""
+    from credsim.randomness import step_key, stream
+
+    a, b = stream(11, "ties"), stream(11, "ties")
+    keys = [step_key(a) for _ in range(64)]
+    assert all(isinstance(k, np.uint64) for k in keys)
+    assert keys == [b.integers(0, 2**64, dtype=np.uint64) for _ in range(64)]
+    assert len(set(keys)) == 64 and max(keys) >= 2**63  # the high bit is drawn too
+    assert a.random() == b.random()

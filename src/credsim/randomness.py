@@ -56,8 +56,10 @@ _INV53 = 1.0 / (1 << 53)
 
 
 def step_key(rng: np.random.Generator) -> np.uint64:
-    """One key for one step of one mechanism, drawn from the mechanism's stream."""
-    return np.uint64(rng.integers(0, 2**64, dtype=np.uint64))
+    """One key for one step of one mechanism, drawn from the mechanism's stream: the bit
+    generator's next raw 64 bits, the very number `rng.integers(0, 2**64, dtype=np.uint64)`
+    returns (a full-range draw takes it unchanged), in a quarter of the time (0.5 against 2 us)."""
+    return np.uint64(rng.bit_generator.random_raw())
 
 
 @nb.njit(inline="always")
