@@ -208,7 +208,7 @@ def _cand(sim) -> tuple[int, int]:
     """Persons the ties phase visits (tie cost > 0) and their slots; untimed, after a step."""
     try:
         from credsim.mechanisms.ties import tie_cost
-        cost = tie_cost(sim)
+        cost, _ = tie_cost(sim)
     except Exception:  # noqa: BLE001 - the engine may have moved on; the bound is then approximate
         return 0, 0
     g = sim.society.graph

@@ -27,7 +27,8 @@ from ..randomness import agent_seed, step_key, uniform, uniform_lanes
 from ..society.network import stub_target
 
 
-def tie_cost(sim) -> np.ndarray:
+def tie_cost(sim) -> tuple[np.ndarray, bool]:
+    """Each person's tie cost, and whether anyone's is above 0."""
     sc, st = sim.sc, sim.state
     s = sc.scoring
     aversion = np.float32(sc.ties.score_aversion * s.network_weight if s.enabled and s.network_weight > 0 else 0.0)
@@ -35,14 +36,16 @@ def tie_cost(sim) -> np.ndarray:
     if sc.lists.blacklist:
         visible = float(sc.lists.naming) + s.listed_tie_penalty / sc.behaviour.point_scale * s.enabled
     cost = np.empty(len(st.score), np.float32)
-    _tie_cost(st.score, st.black, aversion, np.float32(s.base), np.float32(max(s.base - s.min, 1.0)),
-              np.float32(visible), cost)
-    return cost
+    costly = _tie_cost(st.score, st.black, aversion, np.float32(s.base), np.float32(max(s.base - s.min, 1.0)),
+                       np.float32(visible), cost)
+    return cost, costly > 0
 
 
 @nb.njit(parallel=True, cache=True)
 def _tie_cost(score, black, aversion, base, span, visible, cost):
+    """cost[i] (the module docstring); returns how many persons have a cost above 0."""
     zero = np.float32(0.0)
+    costly = 0
     for i in nb.prange(len(cost)):
         c = zero
         if aversion > zero:
@@ -50,6 +53,8 @@ def _tie_cost(score, black, aversion, base, span, visible, cost):
         if black[i]:
             c = c + visible
         cost[i] = min(c, np.float32(1.0))
+        costly += cost[i] > zero
+    return costly
 
 
 @nb.njit(inline="always")
@@ -244,6 +249,19 @@ def _tied(indptr, n_family, friends, nbr, i, j):
     return _slot_of(indptr, nbr, n_family, friends, a, b) >= 0
 
 
+@nb.njit(cache=True, error_model="numpy")
+def _mark_proposers(key, lo, friend_degree, target, form_rate, mask):
+    """mask[j]: whether person lo + j proposes; returns how many do.  A loop that vectorises
+    (unsigned indices, `&` for `and`, `uniform_lanes`): 0.11 against 0.07 ms at 1e5."""
+    k = 0
+    for j in range(np.uint64(len(mask))):
+        i = lo + j
+        yes = (friend_degree[i] < target[i]) & (uniform_lanes(agent_seed(key, i), 0) < form_rate)
+        mask[j] = yes
+        k += yes
+    return k
+
+
 @nb.njit(parallel=True, cache=True)
 def _proposers(key, friend_degree, target, form_rate):
     """The persons who propose a tie this month (fewer friend ties than at the start, and draw
@@ -255,12 +273,9 @@ def _proposers(key, friend_degree, target, form_rate):
     parts = (n + CHUNK - 1) // CHUNK
     ends = np.zeros(parts + 1, np.int64)
     for c in nb.prange(parts):
-        k = 0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            yes = friend_degree[i] < target[i] and uniform(agent_seed(key, i), 0) < form_rate
-            mask[i] = yes
-            k += yes
-        ends[c + 1] = k
+        lo = c * CHUNK
+        ends[c + 1] = _mark_proposers(key, np.uint64(lo), friend_degree, target, form_rate,
+                                      mask[lo:min(n, lo + CHUNK)])
     for c in range(parts):
         ends[c + 1] += ends[c]
     out = np.empty(ends[parts], np.int64)
@@ -392,9 +407,9 @@ def step(sim, ctx) -> None:
         return
     g, st, net = sim.society.graph, sim.state, sim.sc.network
     rng = sim.rng["ties"]
-    cost = tie_cost(sim)
+    cost, costly = tie_cost(sim)
     friends = ctx.friend_degree.copy()  # live friend ties, kept up to date below
-    if T.cut_rate > 0 and cost.any():
+    if T.cut_rate > 0 and costly:
         slots, owners = _cuts(step_key(rng), g.indptr, g.nbr, g.family, cost, np.float32(T.cut_rate),
                               st.salience, ctx.friend_degree, ctx.degree)
         ctx.add("ties_cut", _apply_cuts(g.indptr, g.nbr, g.family, g.n_family, slots, owners, friends))
