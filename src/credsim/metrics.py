@@ -327,9 +327,10 @@ def step_row(sim, ctx, view) -> dict:
     row["hardship_mean"] = f[F_HARDSHIP] / n
     row["unemployment_rate"] = 1.0 - _share(k[I_EMPLOYED], n)
     row["income_mean"] = f[F_INCOME] / n
-    size = regions.size.astype(np.float64)
+    size, total = sim.memo("metrics.regions", lambda: (regions.size.astype(np.float64),
+                                                       float(regions.size.astype(np.float64).sum())))
     # every channel at once: each row summed as the one channel alone would be
-    covered = (np.stack([ctx.coverage[ch] for ch in CHANNELS]) * size).sum(axis=1) / size.sum()
+    covered = (ctx.coverage_all * size).sum(axis=1) / total
     for ch, share in zip(CHANNELS, covered.tolist()):
         row[f"coverage_{ch}"] = share
     row["compliance"] = float(ctx.counts.get("compliance", 0.0))

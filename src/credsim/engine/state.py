@@ -124,6 +124,7 @@ class StepContext:
 
     t: int
     coverage: dict = field(default_factory=dict)        # channel -> float32 (R,)
+    coverage_all: np.ndarray = None  # float32 (channel, R) in CHANNELS order: `coverage`'s rows
     person_coverage: dict = field(default_factory=dict)  # channel -> float32 (N,), lazily
     # network view at the start of the step
     tie_mean: np.ndarray = None

@@ -231,28 +231,41 @@ def step(sim, ctx) -> None:
     _companies(sim, ctx)
 
 
-def _persons(sim, ctx) -> None:
-    sc, st, rb = sim.sc, sim.state, sim.rulebook
-    p, b = sim.society.persons, sc.behaviour
-    n = p.count
+def _person_params(sim) -> tuple:
+    """The kernel's parameters that change only with the scenario or the rulebook; the last
+    entry of `par`, whether this is the school month, is set each step."""
+    sc, rb = sim.sc, sim.rulebook
+    b = sc.behaviour
     pen = [rb.penalty(ev, b.point_scale, b.listing_penalty) for ev in PERSON_BAD]
     par = np.array([
         sim.income_ref, b.poverty_weight, b.conscientiousness_weight, b.peer_weight,
         b.deterrence_weight, b.guilt_weight, b.legitimacy, b.grievance_weight, b.cascade_weight,
         b.fear_weight, b.dissent_guilt, b.dissent_threshold_mean, b.dissent_threshold_sd,
         b.reward_weight, b.fulfil_base, b.sanction_pressure, b.flight_rate, b.rail_rate,
-        b.hotel_rate, b.loan_rate, float(ctx.t % 12 == b.school_month)], dtype=np.float64)
-    good_cov = np.stack([ctx.coverage[sim.channel_of(ev)] for ev in PERSON_GOOD]).astype(np.float32)
+        b.hotel_rate, b.loan_rate, 0.0], dtype=np.float64)
+    return (par,
+            np.array([getattr(b, f"{ev}_base", 0.0) for ev in PERSON_BAD]),  # dissent: thresholds
+            np.array([x for x, _ in pen]), np.array([y for _, y in pen]),
+            np.array([getattr(b, f"{ev}_base") for ev in PERSON_GOOD]),
+            np.array([max(rb.pts(ev), 0.0) / b.point_scale for ev in PERSON_GOOD]),
+            [sim.channel_of(ev) for ev in PERSON_GOOD])
+
+
+def _persons(sim, ctx) -> None:
+    sc, st = sim.sc, sim.state
+    p = sim.society.persons
+    n = p.count
+    par, base_bad, pts_bad, lst_bad, base_good, gain_good, good_channels = sim.memo("actions.persons",
+                                                                                    lambda: _person_params(sim))
+    par = par.copy()
+    par[-1] = float(ctx.t % 12 == sc.behaviour.school_month)
+    good_cov = np.stack([ctx.coverage[ch] for ch in good_channels]).astype(np.float32)
     ctx.acted = np.empty(n, np.uint16)
     ctx.dissent_private = np.empty(n, bool)
     ctx.fulfilled = np.empty(n, bool)
     ctx.attempts = np.empty(n, np.uint8)
     employed, compliant = _persons_kernel(
-        step_key(sim.rng["actions"]), par,
-        np.array([getattr(b, f"{ev}_base", 0.0) for ev in PERSON_BAD]),  # dissent: thresholds
-        np.array([x for x, _ in pen]), np.array([y for _, y in pen]),
-        np.array([getattr(b, f"{ev}_base") for ev in PERSON_GOOD]),
-        np.array([max(rb.pts(ev), 0.0) / b.point_scale for ev in PERSON_GOOD]), good_cov,
+        step_key(sim.rng["actions"]), par, base_bad, pts_bad, lst_bad, base_good, gain_good, good_cov,
         st.standard, p.region, p.conscientiousness, p.risk_aversion, p.dissent_threshold,
         p.has_child, st.employer, st.income, st.hardship, st.pressure, st.internalization,
         st.salience, st.risk, ctx.tie_did, ctx.degree, st.default_out,
@@ -289,12 +302,14 @@ def _companies(sim, ctx) -> None:
     sc, st, rb = sim.sc, sim.state, sim.rulebook
     c, b = sim.society.companies, sc.behaviour
     m = c.count
-    penalty = [sum(rb.penalty(ev, b.point_scale, b.listing_penalty)) for ev in COMPANY_BAD]
+    base, penalty, channels = sim.memo("actions.companies", lambda: (
+        np.array([getattr(b, f"{ev}_base") for ev in COMPANY_BAD]),
+        np.array([sum(rb.penalty(ev, b.point_scale, b.listing_penalty)) for ev in COMPANY_BAD]),
+        [sim.channel_of(ev) for ev in COMPANY_BAD]))
     did = np.empty((len(COMPANY_BAD), m), np.bool_)
     ctx.c_fulfilled = np.empty(m, np.bool_)
-    base = np.array([getattr(b, f"{ev}_base") for ev in COMPANY_BAD])
-    cov = np.stack([ctx.coverage[sim.channel_of(ev)] for ev in COMPANY_BAD])
-    _companies_kernel(step_key(sim.rng["actions"]), base, np.array(penalty), b.company_deterrence_weight,
+    cov = np.stack([ctx.coverage[ch] for ch in channels])
+    _companies_kernel(step_key(sim.rng["actions"]), base, penalty, b.company_deterrence_weight,
                       b.conscientiousness_weight, c.propensity, c.region, cov, b.company_fulfil_base,
                       b.sanction_pressure, st.c_black, st.c_default_out, did, ctx.c_fulfilled)
     for k, ev in enumerate(COMPANY_BAD):

@@ -139,9 +139,10 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
             pressure[i] = memory * pressure[i] + refused_n[j] + (0.5 if black[i] else 0.0)
 
 
-def step(sim, ctx) -> None:
-    sc, st = sim.sc, sim.state
-    p, c, regions = sim.society.persons, sim.society.companies, sim.society.regions
+def _params(sim) -> tuple:
+    """The employers that check the list, the sanctions' switches and the kernel's parameters
+    (a function of the scenario)."""
+    sc, c = sim.sc, sim.society.companies
     S, b, rec = sc.sanctions, sc.behaviour, sc.recognition
     checks = c.public | (sc.lists.naming & (c.check_u < S.employment.private_check))
     flags = np.array([S.travel.enabled, S.employment.enabled, S.school.enabled,
@@ -152,6 +153,13 @@ def step(sim, ctx) -> None:
                     sc.population.unemployment_income, b.unemployment_hardship, b.hardship_relax,
                     b.hardship_per_sanction, S.rewards.hardship_relief, b.pressure_memory],
                    dtype=np.float32)
+    return checks, flags, par
+
+
+def step(sim, ctx) -> None:
+    st = sim.state
+    p, regions = sim.society.persons, sim.society.regions
+    checks, flags, par = sim.memo("consequences", lambda: _params(sim))
     outcome = np.empty(p.count, np.uint16)
     _persons_kernel(step_key(sim.rng["consequences"]), flags, par, ctx.attempts, st.black, st.red,
                     p.region, regions.company_start, checks, ctx.coverage["cameras"], p.income_base,

@@ -74,14 +74,22 @@ def step(sim, ctx) -> None:
     L = sc.learning
     if not L.enabled:
         return
-    rb = sim.rulebook
+    declared, par = sim.memo("learning", lambda: _params(sim))
+    # each entry as alone: standard += rate * (declared - standard)
+    st.standard += L.standard_rate * (declared - st.standard)
+    _learn(par, L.internalize, ctx.acted, ctx.seen, ctx.tie_did, ctx.tie_obs, ctx.punished,
+           ctx.rewarded, st.risk, st.internalization, st.salience)
+
+
+def _params(sim) -> tuple:
+    """Whether the rulebook declares each action bad (or good, for the rewarded ones), as floats
+    in ACTION_BITS order, and the kernel's parameters."""
+    L, rb = sim.sc.learning, sim.rulebook
+    declared = np.zeros(len(ACTION_BITS))
     for ev in PERSON_BAD + PERSON_GOOD:
-        bit = ACTION_BITS[ev]
-        declared = rb.declared_bad(ev) if ev in PERSON_BAD else rb.declared_good(ev)
-        st.standard[bit] += L.standard_rate * (float(declared) - st.standard[bit])
+        declared[ACTION_BITS[ev]] = float(rb.declared_bad(ev) if ev in PERSON_BAD else rb.declared_good(ev))
     par = np.array([L.risk_rate, L.propaganda_rate * L.propaganda, L.internalization_punish,
                     L.internalization_reward, L.propaganda_rate * L.propaganda,
                     L.internalization_fade, L.salience_growth, L.gamification, L.salience_fade],
                    dtype=np.float32)
-    _learn(par, L.internalize, ctx.acted, ctx.seen, ctx.tie_did, ctx.tie_obs, ctx.punished,
-           ctx.rewarded, st.risk, st.internalization, st.salience)
+    return declared, par

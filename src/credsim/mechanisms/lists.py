@@ -26,16 +26,17 @@ from ..engine.state import BY_ASSOCIATION, BY_FALSE, BY_JOINT, BY_RULE, BY_SCORE
 from ..scenario.events import EVENTS
 
 
-def _listing_hits(sim, ctx, subject: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    true_hit = np.zeros(n, bool)
-    false_hit = np.zeros(n, bool)
+TRUE_HIT, FALSE_HIT = 1, 2
+
+
+def _listing_hits(sim, ctx, subject: str, n: int) -> np.ndarray:
+    """hits[i]: TRUE_HIT if i has a true record this month whose rule lists, | FALSE_HIT for a
+    false one."""
+    hits = np.zeros(n, np.uint8)
     for ev, idx, true in ctx.records:
         if EVENTS[ev][0] == subject and sim.rulebook.listing(ev) and len(idx):
-            (true_hit if true else false_hit)[idx] = True
-    return true_hit, false_hit
-
-
-TRUE_HIT, FALSE_HIT = 1, 2
+            hits[idx] |= np.uint8(TRUE_HIT if true else FALSE_HIT)
+    return hits
 
 
 def step(sim, ctx) -> None:
@@ -130,8 +131,7 @@ def _exits_and_entries(black, months, cause, score, personal, false_points, defa
 def _persons(sim, ctx) -> None:
     L, st, scored = sim.sc.lists, sim.state, sim.sc.scoring.enabled
     n = len(st.score)
-    true_hit, false_hit = _listing_hits(sim, ctx, "person", n)
-    hits = true_hit.view(np.uint8) * np.uint8(TRUE_HIT) | false_hit.view(np.uint8) * np.uint8(FALSE_HIT)
+    hits = _listing_hits(sim, ctx, "person", n)
     if L.appeals:
         _appeals(sim, ctx)
     chunks = chunks_of(n)
@@ -173,7 +173,7 @@ def _companies(sim, ctx) -> None:
     L, st, scored = sim.sc.lists, sim.state, sim.sc.scoring.enabled
     m = len(st.c_score)
     st.c_months_listed[st.c_black] += 1
-    true_hit, _ = _listing_hits(sim, ctx, "company", m)
+    true_hit = (_listing_hits(sim, ctx, "company", m) & TRUE_HIT) != 0
     low = st.c_score < L.black_threshold if scored else np.zeros(m, bool)
     recovered = st.c_score >= L.exit_threshold if scored else np.ones(m, bool)
     leaving = st.c_black & (st.c_months_listed >= L.min_term) & recovered & ~st.c_default_out & ~true_hit

@@ -16,23 +16,32 @@ import numpy as np
 from ..scenario.events import CHANNELS
 
 
-def step(sim, ctx) -> None:
-    sc, regions, t = sim.sc, sim.society.regions, ctx.t
-    boost = sim.state.boost if sc.feedback.enabled else 0.0
+def _schedule(sc, regions) -> tuple:
+    """Per (channel, region): the start step, the ramp and the level; which channels are on;
+    the cameras' factor by region (as in `step`, once per scenario)."""
     chans = [getattr(sc.channels, name) for name in CHANNELS]
     on = np.array([ch.enabled and ch.coverage != 0.0 for ch in chans])
-    # every channel at once, (channel, region), element by element as for one channel alone
     pilot = np.array([ch.schedule.pilot_start for ch in chans])[:, None]
     national = np.array([ch.schedule.national_start for ch in chans])[:, None]
     ramp = np.array([ch.schedule.ramp for ch in chans])[:, None]
     start = np.where(regions.pilot, pilot, national)
+    level = np.array([ch.coverage for ch in chans])[:, None]
+    camera = np.where(regions.urban, 1.0, sc.channels.rural_camera_factor)
+    return on, ramp, start, level, camera
+
+
+def step(sim, ctx) -> None:
+    sc, regions, t = sim.sc, sim.society.regions, ctx.t
+    boost = sim.state.boost if sc.feedback.enabled else 0.0
+    on, ramp, start, level, camera = sim.memo("rollout", lambda: _schedule(sc, regions))
+    # every channel at once, (channel, region), element by element as for one channel alone
     share = np.where(ramp > 0, np.minimum(np.maximum((t - start + 1) / np.maximum(ramp, 1), 0.0), 1.0),
                      (t >= start).astype(np.float64))
-    level = np.array([ch.coverage for ch in chans])[:, None]
     cov = np.minimum(1.0, level * share * (1.0 + boost))
     cam = CHANNELS.index("cameras")
-    cov[cam] = cov[cam] * np.where(regions.urban, 1.0, sc.channels.rural_camera_factor)
+    cov[cam] = cov[cam] * camera
     cov = np.where(on[:, None], cov, 0.0).astype(np.float32)
+    ctx.coverage_all = cov
     for k, name in enumerate(CHANNELS):
         ctx.coverage[name] = cov[k]
 

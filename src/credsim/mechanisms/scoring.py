@@ -23,7 +23,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..engine.state import RECORD_BITS, grade_of
+from ..engine.state import RECORD_BITS
 from ..randomness import agent_seed, step_key, uniform
 from ..scenario.events import EVENTS
 
@@ -135,21 +135,42 @@ def step(sim, ctx) -> None:
         np.add.at(st.personal, ctx.false_idx, np.float32(fp))
         np.add.at(st.false_points, ctx.false_idx, np.float32(fp))
         (ctx.punished if fp < 0 else ctx.rewarded)[ctx.false_idx] = True
-    points = np.array([rb.pts(ev) for ev in RECORD_BITS], dtype=np.float32)
+    points, par, mins, company_points = sim.memo("scoring", lambda: _params(sim))
+    points = points.copy()  # `_kind_points` zeroes the actions it scores itself
     if rb.kinds:
         _kind_points(sim, ctx, points)
-    keep = 1.0 - s.decay
-    par = np.array([s.base, s.min, s.max, keep, s.network_weight, s.listed_tie_penalty], dtype=np.float32)
-    mins = np.array([g.min for g in s.grades], dtype=np.float32)
     _score_persons(points, ctx.seen, par, mins, ctx.tie_mean, ctx.listed_ties, st.personal,
                    st.false_points, st.score, st.grade, ctx.punished, ctx.rewarded)
     c_points = np.zeros(len(st.c_score), np.float32)
     for ev, idx, _ in ctx.records:
-        if EVENTS[ev][0] == "company" and len(idx):
-            pts = rb.pts(ev)
-            if pts:
-                np.add.at(c_points, idx, pts)
-    base = np.float32(s.base)
-    st.c_score[:] = base + (st.c_score + c_points - base) * np.float32(keep)
-    np.clip(st.c_score, s.min, s.max, out=st.c_score)
-    st.c_grade[:] = grade_of(st.c_score, s.grades)
+        pts = company_points.get(ev, 0.0)
+        if pts and len(idx):
+            np.add.at(c_points, idx, pts)
+    _score_companies(c_points, par, mins, st.c_score, st.c_grade)
+
+
+def _params(sim) -> tuple:
+    """The record points, the kernels' parameters, the grades' mins and each company event's
+    points (a function of the scenario and the rulebook)."""
+    s, rb = sim.sc.scoring, sim.rulebook
+    points = np.array([rb.pts(ev) for ev in RECORD_BITS], dtype=np.float32)
+    par = np.array([s.base, s.min, s.max, 1.0 - s.decay, s.network_weight, s.listed_tie_penalty],
+                   dtype=np.float32)
+    mins = np.array([g.min for g in s.grades], dtype=np.float32)
+    company_points = {ev: rb.pts(ev) for ev, spec in EVENTS.items() if spec[0] == "company"}
+    return points, par, mins, company_points
+
+
+@nb.njit(cache=True)
+def _score_companies(c_points, par, grade_mins, c_score, c_grade):
+    """Companies: the month's points, decay and bounds in float32 as for persons (no network
+    term), and the grade (the number of bands above whose min the score does not reach)."""
+    base, lo, hi, keep = par[0], par[1], par[2], par[3]
+    for i in range(len(c_score)):
+        v = base + (c_score[i] + c_points[i] - base) * keep
+        v = min(max(v, lo), hi)
+        c_score[i] = v
+        above = 0
+        for k in range(len(grade_mins) - 1):
+            above += v < grade_mins[k]
+        c_grade[i] = above
