@@ -136,3 +136,23 @@ def test_infinite_values_in_a_timeline_are_written(tmp_path):
         {"at": 2, "set": {"lists.black_threshold": float("-inf")}}])
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["timeline"][0]["set"]["lists.black_threshold"] == "-inf"
+
+
+def test_parameters_kept_between_steps_follow_a_timeline_change():
+    """Simulation.memo keeps a phase's parameters while the scenario in force is the same, and
+    makes them again from the new one when a timeline change takes effect (and on resume)."""
+    from credsim.engine import Simulation
+
+    sc = load_scenario({"extends": "seed", "population": {"agents": 500}, "run": {"steps": 6},
+                        "timeline": [{"at": 3, "set": {"scoring.decay": 0.5, "sanctions.travel.enforcement": 0.25}}]})
+    sim = Simulation(sc)
+    seen = []
+    for _ in range(6):
+        sim.step()
+        seen.append((sim.memo("scoring", lambda: None), sim.memo("consequences", lambda: None)))
+    keep = [float(s[1][3]) for s, _ in seen]  # par[3] = 1 - decay
+    assert keep[:3] == [pytest.approx(1.0 - sc.scoring.decay)] * 3 and keep[3:] == [0.5] * 3
+    assert [float(c[2][0]) for _, c in seen] == [sc.sanctions.travel.enforcement] * 3 + [0.25] * 3
+    assert seen[0][0] is seen[2][0] and seen[3][0] is seen[5][0]  # made once per scenario in force
+    sim.resume_scenario()
+    assert sim.memo("scoring", lambda: None) is not seen[5][0]  # a new rulebook: made again
