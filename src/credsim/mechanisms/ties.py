@@ -23,6 +23,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..engine.prefetch import prefetch
 from ..randomness import agent_seed, step_key, uniform, uniform_lanes
 from ..society.network import stub_target
 
@@ -127,6 +128,8 @@ def _may_cut(key, lo, cost, cut_rate, friends, degree, maybe):
         maybe[j] = (q > 0.0) & (friends[i] > 0) & ((q >= 1.0) | (not _skip_passes(u, degree[i], reach)))
 
 
+AHEAD = 4  # persons or cuts ahead whose rows the serial loops prefetch
+
 SPACE = 1 << 10  # cut slots a part keeps from its counting pass (a part with more draws again)
 
 
@@ -155,23 +158,31 @@ def _cuts(key, indptr, nbr, family, cost, cut_rate, salience, friends, degree):
         # stop here
         maybe = np.empty(size, np.bool_)
         _may_cut(key, np.uint64(lo), cost, cut_rate, friends, degree, maybe)
+        listed = np.empty(size, np.int64)  # the part's persons who may cut, listed
+        n_listed = 0
+        for j in range(size):
+            listed[n_listed] = j
+            n_listed += maybe[j]
         k = 0
         m = 0
-        for j in range(size):
-            if maybe[j]:
-                i = lo + j
-                q = np.float64(cut_rate * cost[i])
-                # a person cuts at most its live ties: kept while they all would fit
-                spilled[c] |= k + degree[i] > SPACE
-                out, at = (dummy, -1) if spilled[c] else (kept, c * SPACE + k)
-                found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience,
-                                      out, at)
-                if not spilled[c]:
-                    keeper[at:at + found] = i
-                if found > 0:
-                    who[c * CHUNK + m] = i
-                    m += 1
-                    k += found
+        for t in range(n_listed):
+            if t + AHEAD < n_listed:  # the rows of a person a few ahead (`engine.prefetch`)
+                row = indptr[lo + listed[t + AHEAD]]
+                prefetch(nbr, row)
+                prefetch(family, row)
+            i = lo + listed[t]
+            q = np.float64(cut_rate * cost[i])
+            # a person cuts at most its live ties: kept while they all would fit
+            spilled[c] |= k + degree[i] > SPACE
+            out, at = (dummy, -1) if spilled[c] else (kept, c * SPACE + k)
+            found = _cuts_against(key, i, indptr[i], indptr[i] + degree[i], nbr, family, q, salience,
+                                  out, at)
+            if not spilled[c]:
+                keeper[at:at + found] = i
+            if found > 0:
+                who[c * CHUNK + m] = i
+                m += 1
+                k += found
         count[c + 1] = k
         cutters[c] = m
     for c in range(parts):
@@ -219,11 +230,22 @@ def _apply_cuts(indptr, nbr, family, n_family, slots, owners, friends):
     once): at each end the row's last live tie moves into the freed slot, so the rows keep
     their live ties first (`Graph`); friends[i]: i's live friend ties, kept up to date (only
     friend ties are cut)."""
-    other = np.empty(len(slots), np.int64)  # who each chosen slot held when the cuts were drawn
-    for k in range(len(slots)):
+    n = len(slots)
+    other = np.empty(n, np.int64)  # who each chosen slot held when the cuts were drawn
+    for k in range(n):
         other[k] = nbr[slots[k]]
     cut = 0
-    for k in range(len(slots)):
+    for k in range(n):
+        # the far end's counts two cuts ahead of its row, its row one ahead (`engine.prefetch`)
+        if k + 2 * AHEAD < n:
+            far = other[k + 2 * AHEAD]
+            prefetch(indptr, far)
+            prefetch(friends, far)
+            prefetch(n_family, far)
+        if k + AHEAD < n:
+            row = indptr[other[k + AHEAD]]
+            prefetch(nbr, row)
+            prefetch(family, row)
         i, j = owners[k], other[k]
         si = slots[k] if nbr[slots[k]] == j else _slot_of(indptr, nbr, n_family, friends, i, j)
         if si < 0:  # cut already, from j's end
