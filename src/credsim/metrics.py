@@ -6,7 +6,6 @@ for the step.  The column list of docs/ODD.md ("Observation") is kept in sync wi
 
 from __future__ import annotations
 
-import functools
 
 import numba as nb
 import numpy as np
@@ -186,41 +185,39 @@ def _parts(n: int) -> int:
 
 # float sums of `_person_sums`
 F_SCORE, F_INTERNAL, F_SALIENCE, F_RISK, F_HARDSHIP, F_INCOME, F_DS, F_DSS, F_DST = range(9)
-# integer counts; then histograms of the `acted` and `seen` bit sets, and the grades
+# integer counts; then the persons with each bit of `acted` and of `seen`, and each grade
 (I_BLACK, I_RED, I_PRIVATE, I_DEFAULT, I_EMPLOYED, I_ISOLATED, I_LISTED_FRIENDS, I_DEGREE,
  I_FRIENDS) = range(9)
-ACTED_SETS, SEEN_SETS = 1 << len(ACTION_BITS), 1 << len(RECORD_BITS)
+N_ACTED, N_SEEN = len(ACTION_BITS), len(RECORD_BITS)
 N_RISK = len(PERSON_BAD)  # rows of `State.risk`
 I_ACTED = 9
-I_SEEN = I_ACTED + ACTED_SETS
-I_GRADES = I_SEEN + SEEN_SETS
+I_SEEN = I_ACTED + N_ACTED
+I_GRADES = I_SEEN + N_SEEN
 
 
-@functools.lru_cache(maxsize=8)
-def _set_bits(n_sets: int) -> np.ndarray:
-    """bits[s, b]: whether bit set s has bit b, as floats (a product with them runs in BLAS)."""
-    sets = np.arange(n_sets)
-    return ((sets[:, None] >> np.arange(int(n_sets).bit_length() - 1)) & 1).astype(np.float64)
-
-
-def _bit_counts(hist: np.ndarray) -> np.ndarray:
-    """counts[b]: how many of the histogrammed bit sets have bit b (exact: counts < 2**53)."""
-    return (hist.astype(np.float64) @ _set_bits(len(hist))).astype(np.int64)
+@nb.njit(cache=True)
+def _bit_sums(values, lo, hi, n_bits, k, at):
+    """k[at + b]: values[lo:hi] with bit b set, bit by bit (loops that vectorise)."""
+    for b in range(n_bits):
+        t = 0
+        for i in range(lo, hi):
+            t += (np.int64(values[i]) >> b) & 1
+        k[at + b] = t
 
 
 @nb.njit(parallel=True, cache=True)
 def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen, private,
                  default_out, employer, internalization, salience, risk, hardship, income, grade,
                  fsum, isum):
-    """One pass over the persons: fsum[c], isum[c] hold part c's sums (parts of equal size,
-    as many as fsum has rows)."""
+    """Over the persons, in parts of equal size (as many as fsum has rows): fsum[c], isum[c]
+    hold part c's float sums (person by person, in order) and integer counts (in loops without
+    branches or scattered increments, which vectorise)."""
     n = len(score)
+    n_grades = isum.shape[1] - I_GRADES
     for c in nb.prange(fsum.shape[0]):
-        k = np.zeros(isum.shape[1], np.int64)
-        f_s = f_int = f_sal = f_risk = f_hard = f_inc = f_ds = f_dss = f_dst = 0.0
-        red_n = priv = dflt = empl = deg = fr = blk = iso = lfr = 0
         # unsigned indices: no negative-index fix-up on each of the ~20 loads (a third faster)
         lo, hi = _part(c, fsum.shape[0], n)
+        f_s = f_int = f_sal = f_risk = f_hard = f_inc = f_ds = f_dss = f_dst = 0.0
         for i in range(lo, hi):
             s = np.float64(score[i])
             d = np.float64(degree[i])
@@ -236,25 +233,32 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
             f_ds += d * s
             f_dss += d * s * s
             f_dst += d * s * np.float64(tie_mean[i])
+        fsum[c, F_SCORE], fsum[c, F_INTERNAL], fsum[c, F_SALIENCE] = f_s, f_int, f_sal
+        fsum[c, F_RISK], fsum[c, F_HARDSHIP], fsum[c, F_INCOME] = f_risk, f_hard, f_inc
+        fsum[c, F_DS], fsum[c, F_DSS], fsum[c, F_DST] = f_ds, f_dss, f_dst
+        red_n = priv = dflt = empl = deg = fr = blk = iso = lfr = 0
+        for i in range(lo, hi):
+            b = np.int64(black[i])
+            f = np.int64(friend_degree[i])
             red_n += red[i]
             priv += private[i]
             dflt += default_out[i]
             empl += employer[i] >= 0
             deg += degree[i]
-            fr += friend_degree[i]
-            if black[i]:
-                blk += 1
-                iso += friend_degree[i] == 0
-                lfr += friend_degree[i]
-            k[I_ACTED + (acted[i] & (ACTED_SETS - 1))] += 1
-            k[I_SEEN + (seen[i] & (SEEN_SETS - 1))] += 1
-            k[I_GRADES + grade[i]] += 1
-        fsum[c, F_SCORE], fsum[c, F_INTERNAL], fsum[c, F_SALIENCE] = f_s, f_int, f_sal
-        fsum[c, F_RISK], fsum[c, F_HARDSHIP], fsum[c, F_INCOME] = f_risk, f_hard, f_inc
-        fsum[c, F_DS], fsum[c, F_DSS], fsum[c, F_DST] = f_ds, f_dss, f_dst
+            fr += f
+            blk += b
+            iso += b & (f == 0)
+            lfr += b * f
+        k = isum[c]
         k[I_BLACK], k[I_RED], k[I_PRIVATE], k[I_DEFAULT], k[I_EMPLOYED] = blk, red_n, priv, dflt, empl
         k[I_ISOLATED], k[I_LISTED_FRIENDS], k[I_DEGREE], k[I_FRIENDS] = iso, lfr, deg, fr
-        isum[c] = k
+        _bit_sums(acted, lo, hi, N_ACTED, k, I_ACTED)
+        _bit_sums(seen, lo, hi, N_SEEN, k, I_SEEN)
+        for g in range(n_grades):
+            t = 0
+            for i in range(lo, hi):
+                t += grade[i] == g
+            k[I_GRADES + g] = t
 
 
 def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +276,7 @@ def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rates(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return _bit_counts(k[I_ACTED:I_SEEN]), _bit_counts(k[I_SEEN:I_GRADES])
+    return k[I_ACTED:I_SEEN], k[I_SEEN:I_GRADES]
 
 
 def assortativity(ds: float, dss: float, dst: float, total: float) -> float:
