@@ -16,7 +16,7 @@ import numpy as np
 from ..randomness import agent_seed, step_key, uniform
 from ..engine.bits import CHUNK, chunk_bit_counts, chunks_of
 from ..engine.state import RECORD_BITS
-from ..scenario.events import COMPANY_BAD, EVENTS
+from ..scenario.events import CHANNELS, COMPANY_BAD, EVENTS
 
 PERSON_RECORDS = tuple(RECORD_BITS)
 FULFIL = RECORD_BITS["fulfil_judgment"]
@@ -77,10 +77,8 @@ def step(sim, ctx) -> None:
     sc = sim.sc
     p, c, regions = sim.society.persons, sim.society.companies, sim.society.regions
     rng = sim.rng["observation"]
-    cov = np.empty((len(RECORD_BITS), regions.count), np.float32)
-    for ev, bit in RECORD_BITS.items():
-        ch = EVENTS[ev][1]
-        cov[bit] = ctx.coverage[ch] * (sc.recognition.hit_rate if ch == "cameras" else 1.0)
+    rows, factor = sim.memo("observation", lambda: _channels(sc))
+    cov = ctx.coverage_all[rows] * factor[:, None]  # float32, as each row alone
     ctx.seen = np.empty(p.count, np.uint16)
     _observe_persons(step_key(rng), ctx.acted, ctx.fulfilled, p.education, ctx.t % 12 == 0,
                      p.region, cov, ctx.seen)
@@ -101,6 +99,15 @@ def step(sim, ctx) -> None:
         n_true += len(idx)
     ctx.add("records_true", n_true)
     ctx.add("records_false", len(ctx.false_idx))
+
+
+def _channels(sc) -> tuple[np.ndarray, np.ndarray]:
+    """For each record bit, the row of its channel in `ctx.coverage_all` and the factor on its
+    coverage (hit_rate for cameras, else 1), in float32."""
+    rows = np.array([CHANNELS.index(EVENTS[ev][1]) for ev in RECORD_BITS])
+    factor = np.array([sc.recognition.hit_rate if EVENTS[ev][1] == "cameras" else 1.0 for ev in RECORD_BITS],
+                      dtype=np.float32)
+    return rows, factor
 
 
 def _false_matches(sim, ctx, regions, rng) -> np.ndarray:
