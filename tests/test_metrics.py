@@ -37,19 +37,26 @@ def _cases():
         "infinities and signed zeros": np.array([-np.inf, np.inf, 0.0, -0.0, -1.0]),
         "heavy tails": rng.standard_cauchy(40_000),  # the keys span all 32 bits
         "extremes": np.array([3e38, -3e38, 0.0]),
+        "signed zeros at both ends": np.array([0.0, -0.0, 0.0, -0.0, 0.0]),
+        "a signed zero at the low end": np.array([0.0, 2.5, -0.0, 7.0]),
+        # x.max() is -0.0 here, though 0.0 is the greatest key
+        "a signed zero at the high end": np.concatenate([-rng.random(3000), [0.0, -0.0]]),
         "one": np.array([1.0]),
     }
 
 
 @pytest.mark.parametrize("case", list(_cases()))
 @pytest.mark.parametrize("parts", [1, 2, 3])
-def test_order_stats_are_exact(case, parts):
-    """The radix select gives exactly the sorted array's elements, whatever the split into parts."""
+@pytest.mark.parametrize("known", [False, True])
+def test_order_stats_are_exact(case, parts, known):
+    """The radix select gives exactly the sorted array's elements, whatever the split into parts,
+    with the range measured or given as x.min() and x.max() (which take -0.0 for 0.0)."""
     x = _cases()[case].astype(np.float32)
     ranks = np.unique(np.concatenate([[0, len(x) - 1, len(x) // 2],
                                       np.random.default_rng(1).integers(0, len(x), 12)])).astype(np.int64)
     out = np.empty(len(ranks), np.uint32)
-    _order_stats(x, ranks, parts, out)
+    bounds = np.array([x.min(), x.max()] if known else [], np.float32)
+    _order_stats(x, ranks, parts, out, bounds)
     assert np.array_equal(out.view(np.float32), np.sort(x)[ranks])
 
 

@@ -63,27 +63,38 @@ def _summed(part_hist):
 
 
 @nb.njit(parallel=True, cache=True)
-def _order_stats(x, ranks, parts, out):
+def _order_stats(x, ranks, parts, out, known):
     """Exact order statistics: out[q] = the float32 bit pattern of x_(ranks[q]), by a radix
     select on the float32 bit patterns taken as keys in the floats' order.  The keys' range is
     measured first, and the levels split the bits that vary (up to 11, 11 and 10 bits), so the
     first level spreads the values over its 2,048 bins and the later passes count only the
     few values in the bins that hold a rank.  Every pass counts in `parts` parallel parts
-    (integer counts: the split cannot change the result)."""
+    (integer counts: the split cannot change the result).  known: x's least and greatest
+    value as float32 [lo, hi] when the caller has them (the range pass is skipped), else empty."""
     n, r = len(x), len(ranks)
     bits = x.view(np.uint32)
-    # the range of the keys
-    lo_p = np.empty(parts, np.uint32)
-    hi_p = np.empty(parts, np.uint32)
-    for p in nb.prange(parts):
-        a, b = np.uint32(0xFFFFFFFF), np.uint32(0)
-        lo, hi = _part(p, parts, n)
-        for i in range(lo, hi):
-            key = _sort_key(bits[i])
-            a = min(a, key)
-            b = max(b, key)
-        lo_p[p], hi_p[p] = a, b
-    kmin, kmax = lo_p.min(), hi_p.max()
+    if len(known) == 2:
+        # a zero end may be either signed zero in x (min and max take -0.0 == 0.0): both keys
+        ends = known.view(np.uint32)
+        zero = np.uint32(0x80000000)
+        kmin, kmax = _sort_key(ends[0]), _sort_key(ends[1])
+        if ends[0] & np.uint32(0x7FFFFFFF) == 0:
+            kmin = zero - np.uint32(1)  # the key of -0.0
+        if ends[1] & np.uint32(0x7FFFFFFF) == 0:
+            kmax = zero  # the key of 0.0
+    else:
+        # the range of the keys
+        lo_p = np.empty(parts, np.uint32)
+        hi_p = np.empty(parts, np.uint32)
+        for p in nb.prange(parts):
+            a, b = np.uint32(0xFFFFFFFF), np.uint32(0)
+            lo, hi = _part(p, parts, n)
+            for i in range(lo, hi):
+                key = _sort_key(bits[i])
+                a = min(a, key)
+                b = max(b, key)
+            lo_p[p], hi_p[p] = a, b
+        kmin, kmax = lo_p.min(), hi_p.max()
     width = 0  # bits of (key - kmin)
     while width < 32 and (np.uint64(kmax - kmin) >> np.uint64(width)) != 0:
         width += 1
@@ -157,15 +168,17 @@ def _order_stats(x, ranks, parts, out):
         out[q] = key & np.uint32(0x7FFFFFFF) if key >> 31 else key ^ np.uint32(0xFFFFFFFF)
 
 
-def quantiles(x: np.ndarray, qs) -> np.ndarray:
-    """np.percentile(x, 100 * qs) (linear interpolation), exact, in about two passes over x."""
+def quantiles(x: np.ndarray, qs, bounds: tuple[float, float] | None = None) -> np.ndarray:
+    """np.percentile(x, 100 * qs) (linear interpolation), exact, in about two passes over x;
+    bounds: x's least and greatest value when known (one pass fewer)."""
     pos = (len(x) - 1) * np.asarray(qs, dtype=np.float64)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, len(x) - 1)
     parts = nb.get_num_threads() if len(x) >= 1 << 15 else 1
     ranks = np.concatenate([lo, hi])
     out = np.empty(len(ranks), np.uint32)
-    _order_stats(np.ascontiguousarray(x, dtype=np.float32), ranks, parts, out)
+    known = np.array(bounds if bounds is not None else (), dtype=np.float32)
+    _order_stats(np.ascontiguousarray(x, dtype=np.float32), ranks, parts, out, known)
     stats = out.view(np.float32)
     a, b = stats[: len(lo)].astype(np.float64), stats[len(lo):].astype(np.float64)
     return a + (b - a) * (pos - lo)
@@ -299,7 +312,7 @@ def step_row(sim, ctx, view) -> dict:
     grades = sc.scoring.grades
     f, k = person_sums(st, ctx, view, len(grades))
     row: dict = {"step": ctx.t, "year": ctx.t / 12.0}
-    q = quantiles(st.score, (0.05, 0.25, 0.5, 0.75, 0.95))
+    q = quantiles(st.score, (0.05, 0.25, 0.5, 0.75, 0.95), view.score_range)
     row.update(score_mean=f[F_SCORE] / n, score_p05=float(q[0]), score_p25=float(q[1]),
                score_median=float(q[2]), score_p75=float(q[3]), score_p95=float(q[4]))
     for g, count in zip(grades, k[I_GRADES:]):

@@ -54,6 +54,7 @@ class NetworkView:
     friend_degree: np.ndarray
     tie_did: np.ndarray
     tie_obs: np.ndarray
+    score_range: tuple = None  # the least and greatest score when the view was taken
 
 
 def _new_view(n: int) -> NetworkView:
@@ -109,9 +110,9 @@ class Simulation:
         g, st = self.society.graph, self.state
         v = self._buffers[0]
         self._buffers.reverse()
-        aggregate(g.indptr, g.nbr, g.n_family, st.score, st.black, st.acted, st.observed, self._spread,
-                  N_SEEN, v.tie_mean, v.listed_ties, v.degree, v.friend_degree, v.tie_did, v.tie_obs,
-                  self._words)
+        v.score_range = aggregate(g.indptr, g.nbr, g.n_family, st.score, st.black, st.acted, st.observed,
+                                  self._spread, N_SEEN, v.tie_mean, v.listed_ties, v.degree, v.friend_degree,
+                                  v.tie_did, v.tie_obs, self._words)
         return v
 
     def _apply_timeline(self, ctx: StepContext) -> None:

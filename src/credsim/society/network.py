@@ -302,7 +302,7 @@ def aggregate(indptr, nbr, n_family, score, listed, acted, observed, spread, n_b
     live ties (family ties are never cut: n_family, `Graph.n_family`, are all live);
     did_count[i], obs_count[i]: in lane b (`lane(word, b)`, b < n_bits), the ties whose bit b
     was set in `acted` / `observed` last step (12-bit lanes of one uint64).  words: a buffer of
-    N uint64 for each person's packed score and flags.
+    N uint64 for each person's packed score and flags.  Returns the least and greatest score.
     """
     assert 3 * n_bits <= 16
     lo, hi = float(score.min()), float(score.max())
@@ -310,6 +310,7 @@ def aggregate(indptr, nbr, n_family, score, listed, acted, observed, spread, n_b
     _pack(score, lo, scale, listed, acted, observed, n_bits, words)
     _aggregate(indptr, nbr, n_family, score, words, lo, scale, n_bits, spread, tie_mean, listed_ties,
                degree, friend_degree, did_count, obs_count)
+    return lo, hi
 
 
 @nb.njit(parallel=True, cache=True)
