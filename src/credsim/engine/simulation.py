@@ -84,10 +84,10 @@ class Simulation:
         self.income_ref = float(np.median(self.society.persons.income_base))
         self.channel_of = channel_of
         self._spread = spread_table(N_SEEN)
-        # the view after a step goes into the buffer the view before last used: a step's phases
-        # read the view of its start, so two suffice, and no new pages are touched each step
-        # (at 10M persons, 400 MB of fresh pages cost about 0.1 s)
-        self._buffers = [_new_view(self.society.graph.n) for _ in range(2)]
+        # one buffer, rewritten after each step's phases are done with the view of its start:
+        # no new pages are touched each step (at 10M persons, 400 MB of fresh pages cost about
+        # 0.1 s), and the step's working set holds one view, not two (3.2 MB at 1e5)
+        self._buffer = _new_view(self.society.graph.n)
         self._words = np.empty(self.society.graph.n, np.uint64)  # each person's packed word
         self.view = self._perceive()
         self.rows: list[dict] = []
@@ -106,10 +106,10 @@ class Simulation:
         return value
 
     def _perceive(self) -> NetworkView:
-        """What every person sees of its ties after this step (into the older buffer)."""
+        """What every person sees of its ties after this step (into the one buffer: the step's
+        phases, which read the view of its start, are done)."""
         g, st = self.society.graph, self.state
-        v = self._buffers[0]
-        self._buffers.reverse()
+        v = self._buffer
         v.score_range = aggregate(g.indptr, g.nbr, g.n_family, st.score, st.black, st.acted, st.observed,
                                   self._spread, N_SEEN, v.tie_mean, v.listed_ties, v.degree, v.friend_degree,
                                   v.tie_did, v.tie_obs, self._words)
