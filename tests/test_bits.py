@@ -32,3 +32,14 @@ def test_chunk_counts_are_the_chunks_own_and_independent_of_threads():
     for c in range(chunks_of(n)):
         part = v[c * CHUNK:(c + 1) * CHUNK]
         assert outs[0][:, c].tolist() == [np.count_nonzero(part & (1 << b)) for b in range(5)]
+
+
+def test_bit_counts_into_counts_one_part_at_an_offset():
+    from credsim.engine.bits import bit_counts_into
+
+    v = np.random.default_rng(4).integers(0, 1 << 10, 5000).astype(np.uint16)
+    out = np.full(14, -1, np.int64)
+    bit_counts_into(v, np.uint64(1000), np.uint64(3500), 10, out, 3)
+    part = v[1000:3500].astype(np.int64)
+    assert out[3:13].tolist() == [int(((part >> b) & 1).sum()) for b in range(10)]
+    assert out[:3].tolist() == [-1] * 3 and out[13] == -1  # nothing outside its slots

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .engine.bits import bit_counts_into
 from .engine.state import ACTION_BITS, RECORD_BITS
 from .scenario.events import CHANNELS, PERSON_BAD, PERSON_GOOD
 from .society.population import EDUCATION_LEVELS
@@ -208,16 +209,6 @@ I_SEEN = I_ACTED + N_ACTED
 I_GRADES = I_SEEN + N_SEEN
 
 
-@nb.njit(cache=True)
-def _bit_sums(values, lo, hi, n_bits, k, at):
-    """k[at + b]: values[lo:hi] with bit b set, bit by bit (loops that vectorise)."""
-    for b in range(n_bits):
-        t = 0
-        for i in range(lo, hi):
-            t += (np.int64(values[i]) >> b) & 1
-        k[at + b] = t
-
-
 @nb.njit(parallel=True, cache=True)
 def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen, private,
                  default_out, employer, internalization, salience, risk, hardship, income, grade,
@@ -265,8 +256,8 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
         k = isum[c]
         k[I_BLACK], k[I_RED], k[I_PRIVATE], k[I_DEFAULT], k[I_EMPLOYED] = blk, red_n, priv, dflt, empl
         k[I_ISOLATED], k[I_LISTED_FRIENDS], k[I_DEGREE], k[I_FRIENDS] = iso, lfr, deg, fr
-        _bit_sums(acted, lo, hi, N_ACTED, k, I_ACTED)
-        _bit_sums(seen, lo, hi, N_SEEN, k, I_SEEN)
+        bit_counts_into(acted, lo, hi, N_ACTED, k, I_ACTED)
+        bit_counts_into(seen, lo, hi, N_SEEN, k, I_SEEN)
         for g in range(n_grades):
             t = 0
             for i in range(lo, hi):

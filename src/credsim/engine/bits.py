@@ -30,6 +30,17 @@ def chunk_bit_counts(values, n_bits, out):
             out[b, c] = t
 
 
+@nb.njit(cache=True)
+def bit_counts_into(values, lo, hi, n_bits, out, at):
+    """out[at + b]: values[lo:hi] with bit b set, for one part of a parallel loop (bit by bit:
+    loops that vectorise)."""
+    for b in range(n_bits):
+        t = 0
+        for i in range(lo, hi):
+            t += (np.int64(values[i]) >> b) & 1
+        out[at + b] = t
+
+
 def bit_counts(values: np.ndarray, n_bits: int) -> np.ndarray:
     """counts[b]: how many of `values` have bit b set (b < n_bits)."""
     out = np.empty((n_bits, chunks_of(len(values))), np.int64)
