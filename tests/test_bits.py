@@ -43,3 +43,27 @@ def test_bit_counts_into_counts_one_part_at_an_offset():
     part = v[1000:3500].astype(np.int64)
     assert out[3:13].tolist() == [int(((part >> b) & 1).sum()) for b in range(10)]
     assert out[:3].tolist() == [-1] * 3 and out[13] == -1  # nothing outside its slots
+
+
+@pytest.mark.parametrize("n", [1, CHUNK - 1, CHUNK + 1, 3 * CHUNK + 17])
+@pytest.mark.parametrize("density", [0.0, 0.2, 1.0])
+def test_listing_by_bit_is_flatnonzero_of_each_bit(n, density):
+    """observation._by_bit: for each bit, the persons with it in increasing order, as
+    np.flatnonzero lists them, with 1 and 2 threads (no write lands outside its bit's list)."""
+    from credsim.mechanisms.observation import _by_bit
+
+    rng = np.random.default_rng(n)
+    v = np.where(rng.random(n) < density, rng.integers(0, 1 << 10, n), 0).astype(np.uint16)
+    v[-1] = 1 << 9  # the last person has only the last bit
+    count = np.empty((10, chunks_of(n)), np.int64)
+    chunk_bit_counts(v, 10, count)
+    threads = nb.get_num_threads()
+    try:
+        for t in sorted({1, threads}):
+            nb.set_num_threads(t)
+            idx, first = _by_bit(v, count)
+            for b in range(10):
+                assert np.array_equal(idx[first[b]:first[b + 1]], np.flatnonzero(v & (1 << b)))
+            assert first[-1] == len(idx)
+    finally:
+        nb.set_num_threads(threads)

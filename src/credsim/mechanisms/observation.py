@@ -48,7 +48,10 @@ def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov,
 def _by_bit(bits, count):
     """The persons with each bit set, in increasing order: idx[first[b]:first[b + 1]]
     (written by fixed chunks of persons in parallel; count[b, c]: the chunk's persons with bit
-    b, `chunk_bit_counts`)."""
+    b, `chunk_bit_counts`).  Without branches on the bits, which a few persons in five have:
+    a chunk first lists its persons with any bit, then each bit's, writing every listed person
+    and moving on only past those with the bit, into a buffer with a slot to spare (0.18
+    against 0.10 ms at 1e5, 0.46 against 0.21 in a month that confirms degrees)."""
     n = len(bits)
     n_bits, chunks = count.shape
     start = np.empty((n_bits, chunks), np.int64)  # where chunk c's persons with bit b go
@@ -62,14 +65,28 @@ def _by_bit(bits, count):
     first[n_bits] = total
     idx = np.empty(total, np.int64)
     for c in nb.prange(chunks):
-        pos = start[:, c].copy()
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
+        who = np.empty(hi - lo, np.int64)  # the chunk's persons with any bit, and their bits
+        val = np.empty(hi - lo, np.int64)
+        m = 0
+        for i in range(lo, hi):
             v = np.int64(bits[i])
-            if v != 0:
-                for b in range(n_bits):
-                    if (v >> b) & 1:
-                        idx[pos[b]] = i
-                        pos[b] += 1
+            who[m] = i
+            val[m] = v
+            m += v != 0
+        most = 0
+        for b in range(n_bits):
+            most = max(most, count[b, c])
+        buf = np.empty(most + 1, np.int64)
+        for b in range(n_bits):
+            k = count[b, c]
+            if k == 0:
+                continue
+            p = 0
+            for t in range(m):
+                buf[p] = who[t]
+                p += (val[t] >> b) & 1
+            idx[start[b, c]:start[b, c] + k] = buf[:k]
     return idx, first
 
 
