@@ -19,6 +19,7 @@ from ..engine.state import RECORD_BITS
 from ..scenario.events import CHANNELS, COMPANY_BAD, EVENTS
 
 PERSON_RECORDS = tuple(RECORD_BITS)
+COMPANY_EVENTS = COMPANY_BAD + ("company_fulfil_judgment",)  # the company records, in drawing order
 FULFIL = RECORD_BITS["fulfil_judgment"]
 BACHELOR, POSTGRAD = RECORD_BITS["degree_bachelor"], RECORD_BITS["degree_postgraduate"]
 
@@ -107,10 +108,17 @@ def step(sim, ctx) -> None:
     n_true = len(idx)
     ctx.false_idx = _false_matches(sim, ctx, regions, rng)
     ctx.records.append(("misconduct", ctx.false_idx, False))
-    for ev in COMPANY_BAD + ("company_fulfil_judgment",):
-        did = ctx.c_fulfilled if ev == "company_fulfil_judgment" else ctx.did[ev]
-        idx = np.flatnonzero(did)
-        idx = idx[rng.random(len(idx), dtype=np.float32) < ctx.coverage[EVENTS[ev][1]][c.region[idx]]]
+    # the companies' records: every event's doers at once, event by event and in increasing
+    # order, with one draw each from the stream (as one call per event would draw them)
+    did = np.stack([ctx.did[ev] for ev in COMPANY_BAD] + [ctx.c_fulfilled])
+    event, who = np.nonzero(did)
+    rows = sim.memo("observation.companies",
+                    lambda: np.array([CHANNELS.index(EVENTS[ev][1]) for ev in COMPANY_EVENTS]))
+    kept = rng.random(len(who), dtype=np.float32) < ctx.coverage_all[rows[event], c.region[who]]
+    ends = np.cumsum(np.bincount(event, minlength=len(COMPANY_EVENTS)))
+    for k, ev in enumerate(COMPANY_EVENTS):
+        lo = ends[k - 1] if k else 0
+        idx = who[lo:ends[k]][kept[lo:ends[k]]]
         ctx.observed[ev] = idx
         ctx.records.append((ev, idx, True))
         n_true += len(idx)
