@@ -32,9 +32,10 @@ TRUE_HIT, FALSE_HIT = 1, 2
 def _listing_hits(sim, ctx, subject: str, n: int) -> np.ndarray:
     """hits[i]: TRUE_HIT if i has a true record this month whose rule lists, | FALSE_HIT for a
     false one."""
+    listing = sim.memo("lists.listing", lambda: {ev for ev in EVENTS if sim.rulebook.listing(ev)})
     hits = np.zeros(n, np.uint8)
     for ev, idx, true in ctx.records:
-        if EVENTS[ev][0] == subject and sim.rulebook.listing(ev) and len(idx):
+        if ev in listing and EVENTS[ev][0] == subject and len(idx):
             hits[idx] |= np.uint8(TRUE_HIT if true else FALSE_HIT)
     return hits
 

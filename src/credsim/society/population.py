@@ -7,6 +7,7 @@ is what gives the network and every per-region operation their memory locality.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +29,9 @@ class Regions:
     def count(self) -> int:
         return len(self.urban)
 
-    @property
+    @functools.cached_property
     def size(self) -> np.ndarray:
+        """Persons of each region (made once: `start` is fixed for a run)."""
         return np.diff(self.start)
 
 
