@@ -236,7 +236,7 @@ def _apply_cuts(indptr, nbr, family, n_family, slots, owners, friends):
         other[k] = nbr[slots[k]]
     cut = 0
     for k in range(n):
-        # the far end's counts two cuts ahead of its row, its row one ahead (`engine.prefetch`)
+        # the far end's counts asked for 2 * AHEAD cuts ahead, its row AHEAD cuts ahead (`engine.prefetch`)
         if k + 2 * AHEAD < n:
             far = other[k + 2 * AHEAD]
             prefetch(indptr, far)
