@@ -6,7 +6,6 @@ for the step.  The column list of docs/ODD.md ("Observation") is kept in sync wi
 
 from __future__ import annotations
 
-
 import numba as nb
 import numpy as np
 
@@ -335,10 +334,9 @@ def step_row(sim, ctx, view) -> dict:
     row["hardship_mean"] = f[F_HARDSHIP] / n
     row["unemployment_rate"] = 1.0 - _share(k[I_EMPLOYED], n)
     row["income_mean"] = f[F_INCOME] / n
-    size, total = sim.memo("metrics.regions", lambda: (regions.size.astype(np.float64),
-                                                       float(regions.size.astype(np.float64).sum())))
+    size = sim.memo("metrics.regions", lambda: regions.size.astype(np.float64))
     # every channel at once: each row summed as the one channel alone would be
-    covered = (ctx.coverage_all * size).sum(axis=1) / total
+    covered = (ctx.coverage_all * size).sum(axis=1) / size.sum()
     for ch, share in zip(CHANNELS, covered.tolist()):
         row[f"coverage_{ch}"] = share
     row["compliance"] = float(ctx.counts.get("compliance", 0.0))

@@ -23,7 +23,6 @@ import numpy as np
 
 from .. import metrics
 from ..mechanisms import actions, consequences, learning, lists, observation, rollout, scoring, ties
-from ..scenario.events import channel_of
 from ..scenario.load import timeline_scenarios
 from ..scenario.schema import Scenario
 from ..society import Society, check_memory, make_society
@@ -82,7 +81,6 @@ class Simulation:
         self.state: State = initial_state(scenario, self.society)
         self.rulebook = Rulebook.from_scenario(scenario)
         self.income_ref = float(np.median(self.society.persons.income_base))
-        self.channel_of = channel_of
         self._spread = spread_table(N_SEEN)
         # one buffer, rewritten after each step's phases are done with the view of its start:
         # no new pages are touched each step (at 10M persons, 400 MB of fresh pages cost about

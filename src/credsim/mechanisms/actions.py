@@ -41,7 +41,7 @@ from ..randomness import (agent_seed, below_logistic, logistic, logistic_bounds,
                           uniform_lanes)
 from ..society.network import lane
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
-from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD
+from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD, channel_rows
 
 assert list(ACTION_BITS) == list(PERSON_BAD + PERSON_GOOD)
 DISSENT, COURT, POOR_WORK = ACTION_BITS["dissent"], ACTION_BITS["court_default"], ACTION_BITS["poor_work"]
@@ -250,18 +250,18 @@ def _person_params(sim) -> tuple:
             np.array([x for x, _ in pen]), np.array([y for _, y in pen]),
             np.array([getattr(b, f"{ev}_base") for ev in PERSON_GOOD]),
             np.array([max(rb.pts(ev), 0.0) / b.point_scale for ev in PERSON_GOOD]),
-            [sim.channel_of(ev) for ev in PERSON_GOOD])
+            list(channel_rows(PERSON_GOOD)))
 
 
 def _persons(sim, ctx) -> None:
     sc, st = sim.sc, sim.state
     p = sim.society.persons
     n = p.count
-    par, base_bad, pts_bad, lst_bad, base_good, gain_good, good_channels = sim.memo("actions.persons",
-                                                                                    lambda: _person_params(sim))
+    par, base_bad, pts_bad, lst_bad, base_good, gain_good, good_rows = sim.memo("actions.persons",
+                                                                                lambda: _person_params(sim))
     par = par.copy()
     par[-1] = float(ctx.t % 12 == sc.behaviour.school_month)
-    good_cov = np.stack([ctx.coverage[ch] for ch in good_channels]).astype(np.float32)
+    good_cov = ctx.coverage_all[good_rows]
     ctx.acted = np.empty(n, np.uint16)
     ctx.dissent_private = np.empty(n, bool)
     ctx.fulfilled = np.empty(n, bool)
@@ -304,13 +304,13 @@ def _companies(sim, ctx) -> None:
     sc, st, rb = sim.sc, sim.state, sim.rulebook
     c, b = sim.society.companies, sc.behaviour
     m = c.count
-    base, penalty, channels = sim.memo("actions.companies", lambda: (
+    base, penalty, rows = sim.memo("actions.companies", lambda: (
         np.array([getattr(b, f"{ev}_base") for ev in COMPANY_BAD]),
         np.array([sum(rb.penalty(ev, b.point_scale, b.listing_penalty)) for ev in COMPANY_BAD]),
-        [sim.channel_of(ev) for ev in COMPANY_BAD]))
+        list(channel_rows(COMPANY_BAD))))
     did = np.empty((len(COMPANY_BAD), m), np.bool_)
     ctx.c_fulfilled = np.empty(m, np.bool_)
-    cov = np.stack([ctx.coverage[ch] for ch in channels])
+    cov = ctx.coverage_all[rows]
     _companies_kernel(step_key(sim.rng["actions"]), base, penalty, b.company_deterrence_weight,
                       b.conscientiousness_weight, c.propensity, c.region, cov, b.company_fulfil_base,
                       b.sanction_pressure, st.c_black, st.c_default_out, did, ctx.c_fulfilled)

@@ -274,7 +274,7 @@ def _tied(indptr, n_family, friends, nbr, i, j):
 @nb.njit(cache=True, error_model="numpy")
 def _mark_proposers(key, lo, friend_degree, target, form_rate, mask):
     """mask[j]: whether person lo + j proposes; returns how many do.  A loop that vectorises
-    (unsigned indices, `&` for `and`, `uniform_lanes`): 0.11 against 0.07 ms at 1e5."""
+    (unsigned indices, `&` for `and`, `uniform_lanes`): 0.11 -> 0.07 ms at 1e5."""
     k = 0
     for j in range(np.uint64(len(mask))):
         i = lo + j

@@ -54,3 +54,9 @@ COMPANY_EVENTS = tuple(e for e, (s, _, _) in EVENTS.items() if s == "company")
 
 def channel_of(event: str) -> str:
     return EVENTS[event][1]
+
+
+def channel_rows(events) -> tuple[int, ...]:
+    """Each event's channel as its index in CHANNELS: its row of the roll-out's (channel,
+    region) coverage, `StepContext.coverage_all`."""
+    return tuple(CHANNELS.index(channel_of(e)) for e in events)
