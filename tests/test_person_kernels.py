@@ -149,6 +149,10 @@ def test_scoring_kernel_is_the_definition(monkeypatch):
     args[5] = rng.integers(0, 4, n).astype(args[5].dtype)
     args[3] = args[3].copy()
     args[3][-1] = lo + 60.0  # some scores below every band's min: the worst band
+    args[0] = args[0].copy()
+    args[0][1] = 0.0  # an action whose points are drawn by kind (`_kind_points` zeroes it here)
+    args[10] = rng.random(n) < 0.1  # punished or rewarded before scoring: kept
+    args[11] = rng.random(n) < 0.1
     ours = _run_both(scoring._score_persons, _scoring_reference, args)
     assert len(np.unique(ours[9])) >= 3  # the scores span several bands
     assert (ours[6] == lo).any()  # and some are held at the floor

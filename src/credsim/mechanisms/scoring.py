@@ -36,34 +36,38 @@ def _score_persons(points, seen, par, grade_mins, tie_mean, listed_ties,
                    personal, false_points, score, grade, punished, rewarded):
     """Parts of CHUNK persons in parallel: first each person's score, then the part's grades
     in one loop per band that vectorises (the grade, the first band whose min the score
-    reaches, is the number of bands above it whose min it does not reach: the mins fall)."""
+    reaches, is the number of bands above it whose min it does not reach: the mins fall).
+    The month's points are summed bit by bit over the whole part, in vector lanes: a branch on
+    whether a person has a record mispredicts whenever records are neither rare nor the rule
+    (a sixth to a third of persons have one in a run of `seed`).  Each sum adds the same points
+    in the same order (ascending bit) as a loop over each person's bits would."""
     base, lo, hi, keep, net_w, tie_pen = par[0], par[1], par[2], par[3], par[4], par[5]
     n_bits = len(points)
     n_grades = len(grade_mins)
     n = len(seen)
+    neg_bits = 0  # the bits whose records take points away, and those that add points
+    pos_bits = 0
+    for b in range(n_bits):
+        neg_bits |= (points[b] < 0) << b
+        pos_bits |= (points[b] > 0) << b
+    neg_bits = np.uint16(neg_bits)
+    pos_bits = np.uint16(pos_bits)
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
         first = c * CHUNK
         m = np.uint64(min(first + CHUNK, n) - first)
         values = np.empty(CHUNK, np.float64)  # the score before its cast to float32, for the grade
         deltas = np.zeros(CHUNK, np.float32)
-        for j in range(m):  # the month's points, for the few persons with a record
-            i = first + j
+        for b in range(n_bits):
+            pt = points[b]
+            ub = np.uint16(b)
+            for j in range(m):
+                d = deltas[j]
+                deltas[j] = d + pt if (seen[np.uint64(first) + j] >> ub) & np.uint16(1) else d
+        for j in range(m):
+            i = np.uint64(first) + j
             s = seen[i]
-            if s != 0:
-                delta = np.float32(0.0)
-                neg = False
-                pos = False
-                for b in range(n_bits):
-                    if (s >> b) & 1:
-                        pt = points[b]
-                        delta += pt
-                        neg |= pt < 0
-                        pos |= pt > 0
-                deltas[j] = delta
-                if neg:
-                    punished[i] = True
-                if pos:
-                    rewarded[i] = True
+            punished[i] |= (s & neg_bits) != 0
+            rewarded[i] |= (s & pos_bits) != 0
         for j in range(m):  # a loop without branches, over unsigned indices: it vectorises
             i = np.uint64(first) + j
             own = base + (personal[i] + deltas[j] - base) * keep
