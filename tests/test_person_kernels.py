@@ -1,5 +1,5 @@
-"""The per-person kernels of scoring and consequences run in parts, with vectorised loops and
-screens that skip persons with nothing to do: each must give exactly what the plain definition,
+"""The per-person kernels of observation, scoring and consequences run in parts, with
+vectorised loops and screens that skip persons with nothing to do: each must give exactly what the plain definition,
 one person at a time, gives (the references below), on a state where every branch is taken."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 
 from credsim import Simulation, load_scenario
-from credsim.mechanisms import consequences, scoring
+from credsim.mechanisms import consequences, observation, scoring
 from credsim.randomness import agent_seed, uniform
 
 
@@ -95,6 +95,23 @@ def _scoring_reference(points, seen, par, grade_mins, tie_mean, listed_ties,
         grade[i] = g
 
 
+@nb.njit(cache=True)
+def _observation_reference(key, acted, fulfilled, education, degree_year, region, cov, seen):
+    fulfil, bachelor, postgrad = observation.FULFIL, observation.BACHELOR, observation.POSTGRAD
+    for i in range(len(acted)):
+        s = agent_seed(key, i)
+        r = region[i]
+        bits = 0
+        for b in range(fulfil):
+            if (acted[i] >> b) & 1 and uniform(s, b) < cov[b, r]:
+                bits |= 1 << b
+        if fulfilled[i] and uniform(s, fulfil) < cov[fulfil, r]:
+            bits |= 1 << fulfil
+        if degree_year and education[i] >= 2 and uniform(s, bachelor) < cov[bachelor, r]:
+            bits |= 1 << (bachelor if education[i] == 2 else postgrad)
+        seen[i] = bits
+
+
 def _captured(monkeypatch, module, name):
     """The arguments of the kernel `module.name` at step 6 of a seed run of 3,000 persons."""
     seen = []
@@ -156,6 +173,23 @@ def test_scoring_kernel_is_the_definition(monkeypatch):
     ours = _run_both(scoring._score_persons, _scoring_reference, args)
     assert len(np.unique(ours[9])) >= 3  # the scores span several bands
     assert (ours[6] == lo).any()  # and some are held at the floor
+
+
+def test_observation_kernel_is_the_definition(monkeypatch):
+    args = _captured(monkeypatch, observation, "_observe_persons")
+    rng = np.random.default_rng(10)
+    n = len(args[1])
+    fulfil = observation.FULFIL
+    # several actions a person, at every bit (and none for most)
+    args[1] = np.where(rng.random(n) < 0.3, rng.integers(0, 1 << fulfil, n), 0).astype(args[1].dtype)
+    args[2] = rng.random(n) < 0.1  # paid judgments
+    args[3] = rng.integers(0, 4, n).astype(args[3].dtype)  # every level of education
+    args[6] = rng.uniform(0.2, 0.8, args[6].shape).astype(args[6].dtype)  # draws fall both ways
+    for degree_year in (False, True):
+        args[4] = degree_year
+        args[7] = np.full(n, 0xFFFF, args[7].dtype)  # every entry must be written
+        ours = _run_both(observation._observe_persons, _observation_reference, args)
+        assert len(np.unique(ours[7])) > 2 ** (fulfil - 1)  # many combinations of records
 
 
 def test_red_list_and_list_counts_follow_their_definition():

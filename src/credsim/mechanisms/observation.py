@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..randomness import agent_seed, step_key, uniform
 from ..engine.bits import CHUNK, chunk_bit_counts, chunks_of
@@ -23,25 +24,47 @@ FULFIL = RECORD_BITS["fulfil_judgment"]
 BACHELOR, POSTGRAD = RECORD_BITS["degree_bachelor"], RECORD_BITS["degree_postgraduate"]
 
 
+PART = 1024  # persons a part of the observation kernel
+
+
 @nb.njit(parallel=True, cache=True)
 def _observe_persons(key, acted, fulfilled, education, degree_year, region, cov, seen):
-    """cov[b, r]: chance that record bit b of a person of region r reaches the register."""
-    n_act = FULFIL
-    for i in nb.prange(len(acted)):
-        a = acted[i]
-        bits = 0
-        # most persons did nothing to record (about 80 % in `seed`): no seed, no bit loop
-        if a != 0 or fulfilled[i] or (degree_year and education[i] >= 2):
+    """cov[b, r]: chance that record bit b of a person of region r reaches the register.
+
+    Parts of PART persons in parallel.  Most persons did nothing to record (about 80 % in
+    `seed`): a part first lists, without branches, those who did something (an action, a paid
+    judgment, a degree in a month that confirms them), then draws only for them, visiting only
+    their set bits (`trailing_zeros`) and recording a draw without a branch on it.  A branch per
+    person and per bit, taken for a fifth of persons and by the draws, mispredicts (at 1e5,
+    0.25-0.44 ms a step in a run)."""
+    n = len(acted)
+    act_mask = np.uint16((1 << FULFIL) - 1)
+    for c in nb.prange((n + PART - 1) // PART):
+        lo = np.uint64(c * PART)
+        m = np.uint64(min(c * PART + PART, n) - c * PART)
+        who = np.empty(PART, np.uint64)
+        k = 0
+        for j in range(m):
+            i = lo + j
+            seen[i] = 0
+            who[k] = i
+            k += ((acted[i] & act_mask) != 0) | fulfilled[i] | (degree_year & (education[i] >= 2))
+        for t in range(k):
+            i = who[t]
             s = agent_seed(key, i)
             r = region[i]
-            for b in range(n_act if a != 0 else 0):
-                if (a >> b) & 1 and uniform(s, b) < cov[b, r]:
-                    bits |= 1 << b
-            if fulfilled[i] and uniform(s, FULFIL) < cov[FULFIL, r]:
-                bits |= 1 << FULFIL
-            if degree_year and education[i] >= 2 and uniform(s, BACHELOR) < cov[BACHELOR, r]:
-                bits |= 1 << (BACHELOR if education[i] == 2 else POSTGRAD)
-        seen[i] = bits
+            bits = np.uint64(0)
+            a = np.uint64(acted[i] & act_mask)
+            while a != 0:
+                b = trailing_zeros(a)
+                bits |= np.uint64(uniform(s, b) < cov[b, r]) << b
+                a &= a - np.uint64(1)
+            if fulfilled[i]:
+                bits |= np.uint64(uniform(s, FULFIL) < cov[FULFIL, r]) << np.uint64(FULFIL)
+            if degree_year and education[i] >= 2:
+                at = BACHELOR if education[i] == 2 else POSTGRAD
+                bits |= np.uint64(uniform(s, BACHELOR) < cov[BACHELOR, r]) << np.uint64(at)
+            seen[i] = np.uint16(bits)
 
 
 @nb.njit(parallel=True, cache=True)
