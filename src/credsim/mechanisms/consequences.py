@@ -48,8 +48,9 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
     """Parts of CHUNK persons in parallel.  In a part: the seeds and every person's labour-market
     draw (separation for the employed, hiring for the others) in one loop that vectorises, which
     also marks who has anything to decide; the sanctions, rewards and moves person by person
-    for those alone (about one in five); income, hardship and pressure in a loop that
-    vectorises.  The draws are those of one person at a time: `uniform(agent seed, d)`."""
+    for those alone (about one in five, listed first without a branch); income, hardship and
+    pressure in a loop that vectorises.  The draws are those of one person at a time:
+    `uniform(agent seed, d)`."""
     travel_on, employment_on, school_on, services_on, rewards_on = (
         flags[0], flags[1], flags[2], flags[3], flags[4])
     (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
@@ -63,7 +64,8 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
         seed = np.empty(CHUNK, np.uint64)
         moves = np.empty(CHUNK, np.bool_)  # the employed leaves the job, the unemployed is hired
         busy = np.empty(CHUNK, np.bool_)  # listed, red-listed, moving or at a hotel's door
-        refused_n = np.empty(CHUNK, np.int32)
+        who = np.empty(CHUNK, np.uint64)  # the busy ones, by their place in the part
+        refused_n = np.zeros(CHUNK, np.int32)
         for j in range(m):
             i = first + j
             s = agent_seed(key, i)
@@ -73,12 +75,16 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
             move = uniform_lanes(s, np.uint64(4) - np.uint64(employed)) < (separation if employed else hire)
             moves[j] = move
             busy[j] = black[i] | red[i] | move | ((attempts[i] & HOTEL) != 0)
+            outcome[i] = 0
+        # the busy persons listed without a branch: a branch per person on whether it is
+        # busy, taken for about one in five, mispredicts
+        k = 0
         for j in range(m):
+            who[k] = j
+            k += busy[j]
+        for t in range(k):  # nothing happens to the others: no refusal, no reward, no move
+            j = who[t]
             i = first + j
-            if not busy[j]:  # nothing happens to most persons: no refusal, no reward, no move
-                outcome[i] = 0
-                refused_n[j] = 0
-                continue
             s = seed[j]
             a = attempts[i]
             listed = black[i]
