@@ -1,4 +1,4 @@
-"""The per-person kernels of observation, scoring and consequences run in parts, with
+"""The per-person kernels of observation, scoring, lists and consequences run in parts, with
 vectorised loops and screens that skip persons with nothing to do: each must give exactly what the plain definition,
 one person at a time, gives (the references below), on a state where every branch is taken."""
 
@@ -8,7 +8,8 @@ import numba as nb
 import numpy as np
 
 from credsim import Simulation, load_scenario
-from credsim.mechanisms import consequences, observation, scoring
+from credsim.mechanisms import consequences, lists, observation, scoring
+from credsim.engine.state import BY_ASSOCIATION, BY_FALSE, BY_RULE, BY_SCORE, NOT_LISTED
 from credsim.randomness import agent_seed, uniform
 
 
@@ -112,6 +113,35 @@ def _observation_reference(key, acted, fulfilled, education, degree_year, region
         seen[i] = bits
 
 
+@nb.njit(cache=True)
+def _lists_reference(black, months, cause, score, personal, false_points, default_out, hits, scored,
+                     threshold, exit_threshold, min_term, punished, spells, counts):
+    last = spells.shape[1] - 1
+    for i in range(len(black)):
+        c = i // lists.CHUNK
+        if black[i]:
+            months[i] += 1
+            recovered = not scored or score[i] >= exit_threshold
+            if months[i] >= min_term and recovered and not default_out[i] and hits[i] == 0:
+                spells[c, min(months[i], last)] += 1
+                black[i] = False
+                cause[i] = NOT_LISTED
+                months[i] = 0
+                counts[c, 0] += 1
+        if not black[i] and (hits[i] != 0 or (scored and score[i] < threshold)):
+            if hits[i] & lists.TRUE_HIT:
+                cause[i] = BY_RULE
+            elif hits[i] & lists.FALSE_HIT or score[i] - false_points[i] >= threshold:
+                cause[i] = BY_FALSE
+            elif personal[i] - false_points[i] >= threshold:
+                cause[i] = BY_ASSOCIATION
+            else:
+                cause[i] = BY_SCORE
+            black[i] = True
+            punished[i] = True
+            counts[c, 1] += 1
+
+
 def _captured(monkeypatch, module, name):
     """The arguments of the kernel `module.name` at step 6 of a seed run of 3,000 persons."""
     seen = []
@@ -190,6 +220,27 @@ def test_observation_kernel_is_the_definition(monkeypatch):
         args[7] = np.full(n, 0xFFFF, args[7].dtype)  # every entry must be written
         ours = _run_both(observation._observe_persons, _observation_reference, args)
         assert len(np.unique(ours[7])) > 2 ** (fulfil - 1)  # many combinations of records
+
+
+def test_list_exits_and_entries_are_the_definition():
+    """`lists._exits_and_entries` on a state where every exit and entry rule is met somewhere."""
+    rng = np.random.default_rng(11)
+    n = 2 * lists.CHUNK + 77
+    threshold, exit_threshold = np.float32(500.0), np.float32(560.0)
+    score = rng.uniform(400, 650, n).astype(np.float32)
+    false_points = np.where(rng.random(n) < 0.2, rng.uniform(-120, 0, n), 0).astype(np.float32)
+    personal = (score + rng.normal(0, 60, n)).astype(np.float32)
+    black = rng.random(n) < 0.3
+    for scored in (True, False):
+        args = [black.copy(), rng.integers(0, 8, n).astype(np.int32),
+                np.where(black, BY_SCORE, NOT_LISTED).astype(np.int8), score, personal, false_points,
+                rng.random(n) < 0.1, rng.choice(np.array([0, 0, 0, 1, 2, 3], np.uint8), n), scored,
+                threshold, exit_threshold, 3, rng.random(n) < 0.1,
+                np.zeros((lists.chunks_of(n), 13), np.int64), np.zeros((lists.chunks_of(n), 2), np.int64)]
+        ours = _run_both(lists._exits_and_entries, _lists_reference, args)
+        assert ours[14][:, 0].sum() > 100 and ours[14][:, 1].sum() > 100  # many exits and entries
+        # listed by every cause (unscored: by records alone, or since before)
+        assert len(np.unique(ours[2][ours[0]])) == (4 if scored else 3)
 
 
 def test_red_list_and_list_counts_follow_their_definition():

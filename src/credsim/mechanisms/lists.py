@@ -96,13 +96,23 @@ def _release_all(sim, ctx) -> None:
 def _exits_and_entries(black, months, cause, score, personal, false_points, default_out, hits, scored,
                        threshold, exit_threshold, min_term, punished, spells, counts):
     """Exit, then entry, person by person (see the module docstring); spells[c], counts[c]:
-    chunk c's completed spells by months and its (exits, entries)."""
+    chunk c's completed spells by months and its (exits, entries).  A chunk first lists,
+    without branches, the persons either can concern (the listed, those with a listing record
+    and those scored below the threshold), then decides for them alone: a branch per person
+    on whether it is listed mispredicts."""
     n = len(black)
     last = spells.shape[1] - 1
     for c in nb.prange(counts.shape[0]):
         exits = 0
         entries = 0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        lo, hi = np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))
+        who = np.empty(CHUNK, np.uint64)
+        k = 0
+        for i in range(lo, hi):
+            who[k] = i
+            k += black[i] | (hits[i] != 0) | (scored & (score[i] < threshold))
+        for t in range(k):
+            i = who[t]
             hit = hits[i]
             if black[i]:
                 months[i] += 1
