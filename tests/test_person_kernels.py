@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 
 from credsim import Simulation, load_scenario
-from credsim.mechanisms import consequences, lists, observation, scoring
+from credsim.mechanisms import actions, consequences, lists, observation, scoring
 from credsim.engine.state import BY_ASSOCIATION, BY_FALSE, BY_RULE, BY_SCORE, NOT_LISTED
 from credsim.randomness import agent_seed, uniform
 
@@ -241,6 +241,22 @@ def test_list_exits_and_entries_are_the_definition():
         assert ours[14][:, 0].sum() > 100 and ours[14][:, 1].sum() > 100  # many exits and entries
         # listed by every cause (unscored: by records alone, or since before)
         assert len(np.unique(ours[2][ours[0]])) == (4 if scored else 3)
+
+
+def test_a_lone_debtor_in_a_part_can_pay(monkeypatch):
+    """The actions skip the payment draws of a part where no one owes a judgment: a part with
+    one debtor must still draw them (a debtor under a crushing pressure to pay pays)."""
+    args = _captured(monkeypatch, actions, "_persons_kernel")
+    n = len(args[9])
+    debtors = [5, actions.CHUNK + 7, 2 * actions.CHUNK + 1, 2 * actions.CHUNK + 2]
+    assert n > debtors[-1]
+    args[23] = np.zeros(n, np.bool_)  # default_out
+    args[23][debtors] = True
+    args[17] = args[17].copy()
+    args[17][debtors] = 1e6  # pressure
+    actions._persons_kernel(*args)
+    assert np.flatnonzero(args[26]).tolist() == debtors  # fulfilled: they paid, no one else
+    assert not args[23][debtors].any()  # and owe no more
 
 
 def test_red_list_and_list_counts_follow_their_definition():

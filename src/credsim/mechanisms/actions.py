@@ -213,12 +213,15 @@ def _persons_kernel(key, par, base_bad, pts_bad, lst_bad, base_good, gain_good, 
         compliant += part_compliant
         # paying an owed judgment (draw k); who owes none cannot pay: utility -inf
         k = n_bad + n_good
+        owing = 0
         for j in range(m):
             i = lo + j
             owed = default_out[i]
+            owing += owed
             util[j] = fulfil_base - cs[j] + pressure_w * pressure[i] - poverty[j] if owed else -np.inf
         paid = np.zeros(CHUNK, np.int32)
-        _decide(m, k, seed, util, code, paid)
+        if owing > 0:  # most parts owe nothing (a few persons in 10,000 do): no one there pays
+            _decide(m, k, seed, util, code, paid)
         _settle_judgments(lo, m, k, bits, paid, acted, default_out, fulfilled)
         _attempts(lo, m, k, seed, income, income_ref, flight_rate, rail_rate, hotel_rate, loan_rate,
                   school, has_child, attempts)
