@@ -322,22 +322,37 @@ def _link(nbr, family, friends, i, j, si, sj):
 
 
 @nb.njit(inline="always")
+def _first_hop(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window, locality, partners):
+    """The first hop of proposer i's search (draws from seed s): (f, j) with f >= 0 the friend
+    whose row the candidate is drawn from (`_friend_slot`), f = -1 a free slot drawn (j = -1),
+    or f = -2 and j a stranger met where i's friend ties come from (`stub_target`)."""
+    if uniform(s, 0) < triadic:
+        di = indptr[i + 1] - indptr[i]
+        f = nbr[indptr[i] + int(uniform(s, 1) * di)]
+        return (np.int64(f), np.int64(-1)) if f >= 0 else (np.int64(-1), np.int64(-1))
+    lo = region_start[region[i]]
+    j = stub_target(partner_key, i, lo, region_start[region[i] + 1] - lo, n, window, locality, partners,
+                    uniform(s, 5), uniform(s, 1), uniform(s, 6))
+    return np.int64(-2), np.int64(j)
+
+
+@nb.njit(inline="always")
+def _friend_slot(s, f, indptr):
+    """The slot of friend f's row that a triadic proposal (draws from seed s) takes its
+    candidate from."""
+    return indptr[f] + int(uniform(s, 2) * (indptr[f + 1] - indptr[f]))
+
+
+@nb.njit(inline="always")
 def _candidate(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window, locality, partners):
     """Whom proposer i (draws from seed s) proposes to, or -1 (a free slot drawn), and the
     friend it went through (-1: a free slot; -2: none, a stranger met where i's friend ties
     come from)."""
-    if uniform(s, 0) < triadic:
-        di = indptr[i + 1] - indptr[i]
-        f = nbr[indptr[i] + int(uniform(s, 1) * di)]
-        if f < 0:
-            return -1, -1
-        df = indptr[f + 1] - indptr[f]
-        return nbr[indptr[f] + int(uniform(s, 2) * df)], f
-    # someone met where i's friend ties come from (`stub_target`)
-    lo = region_start[region[i]]
-    j = stub_target(partner_key, i, lo, region_start[region[i] + 1] - lo, n, window, locality, partners,
-                    uniform(s, 5), uniform(s, 1), uniform(s, 6))
-    return j, -2
+    f, j = _first_hop(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window, locality,
+                      partners)
+    if f >= 0:
+        j = np.int64(nbr[_friend_slot(s, f, indptr)])
+    return j, f
 
 
 @nb.njit(inline="always")
@@ -368,16 +383,37 @@ def _proposals(key, indptr, nbr, n_family, proposers, region_start, region, cost
                partner_key, window, locality, partners, friends, target, cand, via, refuse, code):
     """Every proposal against the graph as it stands before any forms, in parallel: the
     candidate, the friend it went through, the refusals and the outcome (`_candidate`,
-    `_refusals`, `_outcome`)."""
+    `_refusals`, `_outcome`).  In three passes, each asking for what the proposals a few ahead
+    will read (`engine.prefetch`): a proposal's loads depend on one another (its proposer's
+    row, then the friend's row, then the candidate's counts) behind branches that mispredict,
+    so the processor cannot run ahead by itself.  1: the first hop (`_first_hop`); 2: the
+    candidate from the friend's row, whose start is asked for 2 * AHEAD proposals ahead and
+    the slot AHEAD ahead; 3: the refusals and the outcome, the candidate's cost and counts
+    asked for AHEAD ahead.  At 1e5, in a run: 0.69-0.87 -> 0.56-0.68 ms with pass 3 alone."""
     n = len(indptr) - 1
-    for p in nb.prange(len(proposers)):
+    m = len(proposers)
+    for p in nb.prange(m):
         i = proposers[p]
-        s = agent_seed(key, i)
-        j, f = _candidate(s, i, indptr, nbr, triadic, region_start, region, partner_key, n, window,
-                          locality, partners)
-        cand[p] = j
-        via[p] = f
-        r = _refusals(s, i, j, refusal, cost)
+        via[p], cand[p] = _first_hop(agent_seed(key, i), i, indptr, nbr, triadic, region_start, region,
+                                     partner_key, n, window, locality, partners)
+    for p in nb.prange(m):
+        if p + 2 * AHEAD < m and via[p + 2 * AHEAD] >= 0:
+            prefetch(indptr, via[p + 2 * AHEAD])
+        if p + AHEAD < m and via[p + AHEAD] >= 0:
+            prefetch(nbr, _friend_slot(agent_seed(key, proposers[p + AHEAD]), via[p + AHEAD], indptr))
+        f = via[p]
+        if f >= 0:
+            cand[p] = nbr[_friend_slot(agent_seed(key, proposers[p]), f, indptr)]
+    for p in nb.prange(m):
+        if p + AHEAD < m and cand[p + AHEAD] >= 0:
+            ahead = cand[p + AHEAD]
+            prefetch(cost, ahead)
+            prefetch(friends, ahead)
+            prefetch(target, ahead)
+            prefetch(n_family, ahead)
+            prefetch(indptr, ahead)
+        i, j = proposers[p], cand[p]
+        r = _refusals(agent_seed(key, i), i, j, refusal, cost)
         refuse[p] = r
         code[p] = _outcome(i, j, r, indptr, nbr, n_family, target, friends)
 
