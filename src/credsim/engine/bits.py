@@ -16,20 +16,6 @@ def chunks_of(n: int) -> int:
     return max((n + CHUNK - 1) // CHUNK, 1)
 
 
-@nb.njit(parallel=True, cache=True)
-def chunk_bit_counts(values, n_bits, out):
-    """out[b, c]: values of chunk c (CHUNK persons) with bit b set; out has chunks_of(n) columns."""
-    n = len(values)
-    for c in nb.prange(out.shape[1]):
-        # bit by bit over the chunk: a loop that vectorises (unsigned indices)
-        lo, hi = np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))
-        for b in range(n_bits):
-            t = 0
-            for i in range(lo, hi):
-                t += (np.int64(values[i]) >> b) & 1
-            out[b, c] = t
-
-
 @nb.njit(cache=True)
 def bit_counts_into(values, lo, hi, n_bits, out, at):
     """out[at + b]: values[lo:hi] with bit b set, for one part of a parallel loop (bit by bit:
@@ -39,6 +25,16 @@ def bit_counts_into(values, lo, hi, n_bits, out, at):
         for i in range(lo, hi):
             t += (np.int64(values[i]) >> b) & 1
         out[at + b] = t
+
+
+@nb.njit(parallel=True, cache=True)
+def chunk_bit_counts(values, n_bits, out):
+    """out[b, c]: values of chunk c (CHUNK persons) with bit b set; out has chunks_of(n) columns."""
+    n = len(values)
+    for c in nb.prange(out.shape[1]):
+        # unsigned bounds: the bit-by-bit loops vectorise
+        bit_counts_into(values, np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK)), n_bits,
+                        out[:, c], 0)
 
 
 def bit_counts(values: np.ndarray, n_bits: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from ..randomness import agent_seed, step_key, uniform
 from ..engine.bits import CHUNK, chunk_bit_counts, chunks_of
 from ..engine.state import RECORD_BITS
-from ..scenario.events import COMPANY_EVENTS, EVENTS, channel_rows
+from ..scenario.events import COMPANY_EVENTS, channel_of, channel_rows
 
 PERSON_RECORDS = tuple(RECORD_BITS)
 FULFIL = RECORD_BITS["fulfil_judgment"]
@@ -150,7 +150,7 @@ def step(sim, ctx) -> None:
 def _channels(sc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each record bit, the row of its channel in `ctx.coverage_all` and the factor on its
     coverage (hit_rate for cameras, else 1), in float32; each company event's row."""
-    factor = np.array([sc.recognition.hit_rate if EVENTS[ev][1] == "cameras" else 1.0 for ev in RECORD_BITS],
+    factor = np.array([sc.recognition.hit_rate if channel_of(ev) == "cameras" else 1.0 for ev in RECORD_BITS],
                       dtype=np.float32)
     return np.array(channel_rows(RECORD_BITS)), factor, np.array(channel_rows(COMPANY_EVENTS))
 

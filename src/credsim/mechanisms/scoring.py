@@ -25,7 +25,7 @@ import numpy as np
 
 from ..engine.state import RECORD_BITS
 from ..randomness import agent_seed, step_key, uniform
-from ..scenario.events import EVENTS
+from ..scenario.events import COMPANY_EVENTS
 
 
 CHUNK = 512  # persons a part: the grades are counted over a part in vector lanes
@@ -161,7 +161,7 @@ def _params(sim) -> tuple:
     par = np.array([s.base, s.min, s.max, 1.0 - s.decay, s.network_weight, s.listed_tie_penalty],
                    dtype=np.float32)
     mins = np.array([g.min for g in s.grades], dtype=np.float32)
-    company_points = {ev: rb.pts(ev) for ev, spec in EVENTS.items() if spec[0] == "company"}
+    company_points = {ev: rb.pts(ev) for ev in COMPANY_EVENTS}
     return points, par, mins, company_points
 
 
