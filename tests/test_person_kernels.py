@@ -16,12 +16,13 @@ from credsim.randomness import agent_seed, uniform
 @nb.njit(cache=True)
 def _consequences_reference(key, flags, par, attempts, black, red, region, company_start, checks, cam_cov,
                             income_base, hardship0, employer, income, hardship, pressure, refusals,
-                            rewards, jobs_lost, punished, rewarded, outcome):
+                            rewards, jobs_lost, punished, rewarded, outcome, counts):
     (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
      unemployment_income, unemployment_hardship, relax, per_sanction, relief, memory) = (
         par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8], par[9], par[10],
         par[11], par[12], par[13])
     flight, rail, hotel, loan, school = 1, 2, 4, 8, 16
+    counts[:] = 0
     for i in range(len(attempts)):
         s = agent_seed(key, i)
         a, listed, r = attempts[i], black[i], region[i]
@@ -64,6 +65,8 @@ def _consequences_reference(key, flags, par, attempts, black, red, region, compa
         hardship[i] = min(max(h, 0.0), 1.0)
         pressure[i] = memory * pressure[i] + refused + (0.5 if listed else 0.0)
         outcome[i] = out
+        for b in range(counts.shape[1]):  # the persons of each part with each bit
+            counts[i // consequences.CHUNK, b] += (out >> b) & 1
 
 
 @nb.njit(cache=True)
@@ -182,7 +185,10 @@ def test_consequences_kernel_is_the_definition(monkeypatch):
     args[2][6] = 0.3  # a false match at the hotel's door, often
     for key in range(3):
         args[0] = np.uint64(1000 + key)
-        _run_both(consequences._persons_kernel, _consequences_reference, args)
+        ours = _run_both(consequences._persons_kernel, _consequences_reference, args)
+        # every outcome occurs, and the per-part counts add up to the outcomes' bits
+        assert (ours[-1].sum(axis=0) > 0).all()
+        assert np.array_equal(ours[-1].sum(axis=0), [((ours[-2] >> b) & 1).sum() for b in range(len(consequences.OUTCOMES))])
 
 
 def test_scoring_kernel_is_the_definition(monkeypatch):

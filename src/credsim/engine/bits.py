@@ -1,4 +1,4 @@
-"""Counts of the bits set in per-person bit sets (`acted`, `seen`, outcome codes), compiled.
+"""Counts of the bits set in per-person bit sets (`acted`, `seen`), compiled.
 
 Counted by fixed chunks of persons in parallel: integer counts, so the result does not depend
 on the number of threads.
@@ -36,9 +36,3 @@ def chunk_bit_counts(values, n_bits, out):
         bit_counts_into(values, np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK)), n_bits,
                         out[:, c], 0)
 
-
-def bit_counts(values: np.ndarray, n_bits: int) -> np.ndarray:
-    """counts[b]: how many of `values` have bit b set (b < n_bits)."""
-    out = np.empty((n_bits, chunks_of(len(values))), np.int64)
-    chunk_bit_counts(values, n_bits, out)
-    return out.sum(axis=1)

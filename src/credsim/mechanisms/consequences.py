@@ -27,7 +27,6 @@ import numba as nb
 import numpy as np
 
 from ..randomness import agent_seed, step_key, uniform, uniform_lanes
-from ..engine.bits import bit_counts
 from ..engine.state import ATTEMPT_BITS
 
 # bits of the per-person outcome code written by the kernel; `count` names the step counters
@@ -36,6 +35,7 @@ OUTCOMES = ("trips_refused_flight", "trips_refused_rail", "jobs_lost", "hiring_r
             "rewards")
 FLIGHT, RAIL, HOTEL, LOAN, SCHOOL = (1 << ATTEMPT_BITS[k] for k in ("flight", "rail", "hotel", "loan", "school"))
 REFUSALS = sum(1 << i for i, k in enumerate(OUTCOMES) if k != "rewards")
+N_OUTCOMES = len(OUTCOMES)
 
 
 CHUNK = 512  # persons a part: the labour market's draws and the state updates run in vector lanes
@@ -44,13 +44,14 @@ CHUNK = 512  # persons a part: the labour market's draws and the state updates r
 @nb.njit(parallel=True, cache=True)
 def _persons_kernel(key, flags, par, attempts, black, red, region, company_start, checks, cam_cov,
                     income_base, hardship0, employer, income, hardship, pressure, refusals,
-                    rewards, jobs_lost, punished, rewarded, outcome):
+                    rewards, jobs_lost, punished, rewarded, outcome, counts):
     """Parts of CHUNK persons in parallel.  In a part: the seeds and every person's labour-market
     draw (separation for the employed, hiring for the others) in one loop that vectorises, which
     also marks who has anything to decide; the sanctions, rewards and moves person by person
     for those alone (about one in five, listed first without a branch); income, hardship and
     pressure in a loop that vectorises.  The draws are those of one person at a time:
-    `uniform(agent seed, d)`."""
+    `uniform(agent seed, d)`.  counts[c, b]: the persons of part c with bit b of `outcome` (only
+    the busy ones have any), so no pass over every person's outcome is needed."""
     travel_on, employment_on, school_on, services_on, rewards_on = (
         flags[0], flags[1], flags[2], flags[3], flags[4])
     (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
@@ -66,6 +67,7 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
         busy = np.empty(CHUNK, np.bool_)  # listed, red-listed, moving or at a hotel's door
         who = np.empty(CHUNK, np.uint64)  # the busy ones, by their place in the part
         refused_n = np.zeros(CHUNK, np.int32)
+        part_counts = np.zeros(N_OUTCOMES, np.int64)
         for j in range(m):
             i = first + j
             s = agent_seed(key, i)
@@ -134,6 +136,9 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
                 punished[i] = True
             outcome[i] = out
             refused_n[j] = refused
+            for b in range(N_OUTCOMES):
+                part_counts[b] += (out >> b) & 1
+        counts[c, :] = part_counts
         for j in range(m):
             i = first + j
             employed = employer[i] >= 0
@@ -167,11 +172,12 @@ def step(sim, ctx) -> None:
     p, regions = sim.society.persons, sim.society.regions
     checks, flags, par = sim.memo("consequences", lambda: _params(sim))
     outcome = np.empty(p.count, np.uint16)
+    per_part = np.empty(((p.count + CHUNK - 1) // CHUNK, N_OUTCOMES), np.int64)
     _persons_kernel(step_key(sim.rng["consequences"]), flags, par, ctx.attempts, st.black, st.red,
                     p.region, regions.company_start, checks, ctx.coverage["cameras"], p.income_base,
                     p.hardship0, st.employer, st.income, st.hardship, st.pressure, st.refusals,
-                    st.rewards, st.jobs_lost, ctx.punished, ctx.rewarded, outcome)
-    counts = dict(zip(OUTCOMES, bit_counts(outcome, len(OUTCOMES)).tolist()))
+                    st.rewards, st.jobs_lost, ctx.punished, ctx.rewarded, outcome, per_part)
+    counts = dict(zip(OUTCOMES, per_part.sum(axis=0).tolist()))
     for name, k in counts.items():
         ctx.add(name, k)
     ctx.add("trips_refused", counts["trips_refused_flight"] + counts["trips_refused_rail"])
