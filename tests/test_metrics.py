@@ -98,6 +98,9 @@ def test_step_row_matches_numpy():
     assert np.isclose(row["perceived_risk_mean"], st.risk.astype(np.float64).mean(), rtol=1e-12)
     assert np.isclose(row["income_mean"], st.income.astype(np.float64).mean(), rtol=1e-12)
     assert np.isclose(row["score_assortativity"], _assortativity(st.score, v.tie_mean, v.degree), atol=1e-9)
+    # the scores' range the pass over the ties measures (the quantiles start from it)
+    assert v.score_range == (float(st.score.min()), float(st.score.max()))
+    assert np.isclose(row["score_p95"], np.percentile(st.score, 95), rtol=1e-6)
     assert row["blacklist_share"] == np.count_nonzero(st.black) / n > 0
     assert row["mean_degree"] == v.degree.sum() / n
     black = st.black
