@@ -188,7 +188,8 @@ def test_consequences_kernel_is_the_definition(monkeypatch):
         ours = _run_both(consequences._persons_kernel, _consequences_reference, args)
         # every outcome occurs, and the per-part counts add up to the outcomes' bits
         assert (ours[-1].sum(axis=0) > 0).all()
-        assert np.array_equal(ours[-1].sum(axis=0), [((ours[-2] >> b) & 1).sum() for b in range(len(consequences.OUTCOMES))])
+        bits = [((ours[-2] >> b) & 1).sum() for b in range(len(consequences.OUTCOMES))]
+        assert np.array_equal(ours[-1].sum(axis=0), bits)
 
 
 def test_scoring_kernel_is_the_definition(monkeypatch):

@@ -71,8 +71,9 @@ def _order_stats(x, ranks, parts, out, known):
     values in the bins that hold a rank: the second pass keeps those values' keys, and the
     third level reads only them, each finding its level-3 row in a table (a search through
     the rows, with a branch each, took 0.2 ms at 1e5 late in a run).  Every pass counts in
-    `parts` parallel parts (integer counts: the split cannot change the result).  known: x's least and greatest
-    value as float32 [lo, hi] when the caller has them (the range pass is skipped), else empty."""
+    `parts` parallel parts (integer counts: the split cannot change the result; the second
+    level's in int32, so x holds fewer than 2**31 values).  known: x's least and greatest value
+    as float32 [lo, hi] when the caller has them (the range pass is skipped), else empty."""
     n, r = len(x), len(ranks)
     bits = x.view(np.uint32)
     if len(known) == 2:
@@ -177,6 +178,7 @@ def _order_stats(x, ranks, parts, out, known):
 def quantiles(x: np.ndarray, qs, bounds: tuple[float, float] | None = None) -> np.ndarray:
     """np.percentile(x, 100 * qs) (linear interpolation), exact, in about two passes over x;
     bounds: x's least and greatest value when known (one pass fewer)."""
+    assert len(x) < 2**31  # the radix select's int32 counts (`_order_stats`)
     pos = (len(x) - 1) * np.asarray(qs, dtype=np.float64)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, len(x) - 1)
