@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+import pytest
 
 from credsim import Simulation, load_scenario
 from credsim.mechanisms import actions, consequences, lists, observation, scoring
@@ -288,3 +289,37 @@ def test_red_list_and_list_counts_follow_their_definition():
             here = black & (chunk == c)
             assert counts[c].tolist() == [np.count_nonzero(here & (cause == BY_FALSE)),
                                           np.count_nonzero(here & (cause == BY_ASSOCIATION))]
+
+
+@pytest.mark.parametrize("scored", [True, False])
+def test_company_spells_are_the_definition(scored):
+    """`lists._company_spells` against the NumPy definition it replaced, on companies where every
+    rule holds somewhere: listed or not, months either side of the minimum term, recovered or
+    not, a judgment owed, a true or only a false listing record this month."""
+    rng = np.random.default_rng(12)
+    m, min_term = 5000, 6
+    threshold, exit_threshold = np.float32(0.7), np.float32(0.75)  # 0.7 is not a float32
+    black = rng.random(m) < 0.4
+    months = np.where(black, rng.integers(0, 12, m), 0).astype(np.int32)
+    score = rng.uniform(0.6, 0.85, m).astype(np.float32)
+    score[:50], score[50:100] = threshold, exit_threshold  # on the thresholds exactly
+    default_out = rng.random(m) < 0.1
+    hits = rng.choice(np.array([0, lists.TRUE_HIT, lists.FALSE_HIT, 3], np.uint8), m, p=[0.7, 0.1, 0.1, 0.1])
+    # the definition (NumPy compares float32 scores with the thresholds in float32)
+    want_black, want_months = black.copy(), months.copy()
+    want_months[want_black] += 1
+    true_hit = (hits & lists.TRUE_HIT) != 0
+    low = score < threshold if scored else np.zeros(m, bool)
+    recovered = score >= exit_threshold if scored else np.ones(m, bool)
+    leaving = want_black & (want_months >= min_term) & recovered & ~default_out & ~true_hit
+    want_black[leaving] = False
+    want_months[leaving] = 0
+    want_entering = ~want_black & (true_hit | low)
+    want_black |= want_entering
+    entering = np.empty(m, bool)
+    inflow, outflow = lists._company_spells(black, months, score, default_out, hits, scored, threshold,
+                                            exit_threshold, min_term, entering)
+    assert np.array_equal(black, want_black) and np.array_equal(months, want_months)
+    assert np.array_equal(entering, want_entering)
+    assert (inflow, outflow) == (want_entering.sum(), leaving.sum())
+    assert inflow > 0 and outflow > 0 and (want_entering & low).any() == scored

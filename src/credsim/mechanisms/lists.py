@@ -181,20 +181,43 @@ def _appeals(sim, ctx) -> None:
 
 
 def _companies(sim, ctx) -> None:
-    L, st, scored = sim.sc.lists, sim.state, sim.sc.scoring.enabled
+    L, st = sim.sc.lists, sim.state
     m = len(st.c_score)
-    st.c_months_listed[st.c_black] += 1
-    true_hit = (_listing_hits(sim, ctx, "company", m) & TRUE_HIT) != 0
-    low = st.c_score < L.black_threshold if scored else np.zeros(m, bool)
-    recovered = st.c_score >= L.exit_threshold if scored else np.ones(m, bool)
-    leaving = st.c_black & (st.c_months_listed >= L.min_term) & recovered & ~st.c_default_out & ~true_hit
-    st.c_black[leaving] = False
-    st.c_months_listed[leaving] = 0
-    entering = ~st.c_black & (true_hit | low)
-    st.c_black |= entering
-    ctx.add("company_blacklist_inflow", np.count_nonzero(entering))
-    ctx.add("company_blacklist_outflow", np.count_nonzero(leaving))
+    hits = _listing_hits(sim, ctx, "company", m)
+    entering = np.empty(m, np.bool_)
+    inflow, outflow = _company_spells(st.c_black, st.c_months_listed, st.c_score, st.c_default_out, hits,
+                                      sim.sc.scoring.enabled, np.float32(L.black_threshold),
+                                      np.float32(L.exit_threshold), L.min_term, entering)
+    ctx.add("company_blacklist_inflow", inflow)
+    ctx.add("company_blacklist_outflow", outflow)
     _joint(sim, ctx, entering)
+
+
+@nb.njit(cache=True)
+def _company_spells(black, months, score, default_out, hits, scored, threshold, exit_threshold,
+                    min_term, entering):
+    """The companies' blacklist month, company by company (a dozen NumPy calls on a few
+    thousand companies before): a listed company counts the month; it leaves after min_term
+    months once recovered (score >= exit_threshold where scoring is on), with no judgment owed
+    and no true listing record this month; a company not listed enters with a true listing
+    record or, where scoring is on, a score below the threshold.  entering[i]: whether i
+    entered.  Returns the inflow and the outflow."""
+    inflow = outflow = 0
+    for i in range(len(black)):
+        true_hit = (hits[i] & TRUE_HIT) != 0
+        if black[i]:
+            months[i] += 1
+            recovered = not scored or score[i] >= exit_threshold
+            if months[i] >= min_term and recovered and not default_out[i] and not true_hit:
+                black[i] = False
+                months[i] = 0
+                outflow += 1
+        enters = not black[i] and (true_hit or (scored and score[i] < threshold))
+        entering[i] = enters
+        if enters:
+            black[i] = True
+            inflow += 1
+    return inflow, outflow
 
 
 def _joint(sim, ctx, entering: np.ndarray) -> None:
