@@ -17,7 +17,7 @@ from credsim.randomness import agent_seed, uniform
 @nb.njit(cache=True)
 def _consequences_reference(key, flags, par, attempts, black, red, region, company_start, checks, cam_cov,
                             income_base, hardship0, employer, income, hardship, pressure, refusals,
-                            rewards, jobs_lost, punished, rewarded, outcome, counts):
+                            rewards, jobs_lost, punished, rewarded, counts):
     (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
      unemployment_income, unemployment_hardship, relax, per_sanction, relief, memory) = (
         par[0], par[1], par[2], par[3], par[4], par[5], par[6], par[7], par[8], par[9], par[10],
@@ -65,8 +65,7 @@ def _consequences_reference(key, flags, par, attempts, black, red, region, compa
             h -= relief
         hardship[i] = min(max(h, 0.0), 1.0)
         pressure[i] = memory * pressure[i] + refused + (0.5 if listed else 0.0)
-        outcome[i] = out
-        for b in range(counts.shape[1]):  # the persons of each part with each bit
+        for b in range(counts.shape[1]):  # the persons of each part with each bit of their outcome
             counts[i // consequences.CHUNK, b] += (out >> b) & 1
 
 
@@ -187,10 +186,8 @@ def test_consequences_kernel_is_the_definition(monkeypatch):
     for key in range(3):
         args[0] = np.uint64(1000 + key)
         ours = _run_both(consequences._persons_kernel, _consequences_reference, args)
-        # every outcome occurs, and the per-part counts add up to the outcomes' bits
+        # every outcome occurs (the per-part counts of each outcome bit were compared above)
         assert (ours[-1].sum(axis=0) > 0).all()
-        bits = [((ours[-2] >> b) & 1).sum() for b in range(len(consequences.OUTCOMES))]
-        assert np.array_equal(ours[-1].sum(axis=0), bits)
 
 
 def test_scoring_kernel_is_the_definition(monkeypatch):

@@ -29,7 +29,7 @@ import numpy as np
 from ..randomness import agent_seed, step_key, uniform, uniform_lanes
 from ..engine.state import ATTEMPT_BITS
 
-# bits of the per-person outcome code written by the kernel; `count` names the step counters
+# bits of a person's outcome code in the kernel; `count` names the step counters
 OUTCOMES = ("trips_refused_flight", "trips_refused_rail", "jobs_lost", "hiring_refused",
             "school_refusals", "hotel_refused_true", "service_refusals_false", "loans_refused",
             "rewards")
@@ -44,14 +44,14 @@ CHUNK = 512  # persons a part: the labour market's draws and the state updates r
 @nb.njit(parallel=True, cache=True)
 def _persons_kernel(key, flags, par, attempts, black, red, region, company_start, checks, cam_cov,
                     income_base, hardship0, employer, income, hardship, pressure, refusals,
-                    rewards, jobs_lost, punished, rewarded, outcome, counts):
+                    rewards, jobs_lost, punished, rewarded, counts):
     """Parts of CHUNK persons in parallel.  In a part: the seeds and every person's labour-market
     draw (separation for the employed, hiring for the others) in one loop that vectorises, which
     also marks who has anything to decide; the sanctions, rewards and moves person by person
     for those alone (about one in five, listed first without a branch); income, hardship and
     pressure in a loop that vectorises.  The draws are those of one person at a time:
-    `uniform(agent seed, d)`.  counts[c, b]: the persons of part c with bit b of `outcome` (only
-    the busy ones have any), so no pass over every person's outcome is needed."""
+    `uniform(agent seed, d)`.  counts[c, b]: the persons of part c whose outcome has bit b (only
+    the busy ones have any outcome), counted as they are decided; no outcome is stored."""
     travel_on, employment_on, school_on, services_on, rewards_on = (
         flags[0], flags[1], flags[2], flags[3], flags[4])
     (travel_enf, job_loss, separation, hire, school_enf, hit_rate, door_false, loan_enf,
@@ -77,7 +77,6 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
             move = uniform_lanes(s, np.uint64(4) - np.uint64(employed)) < (separation if employed else hire)
             moves[j] = move
             busy[j] = black[i] | red[i] | move | ((attempts[i] & HOTEL) != 0)
-            outcome[i] = 0
         # the busy persons listed without a branch: a branch per person on whether it is
         # busy, taken for about one in five, mispredicts
         k = 0
@@ -134,7 +133,6 @@ def _persons_kernel(key, flags, par, attempts, black, red, region, company_start
             refusals[i] += refused
             if refused > 0:
                 punished[i] = True
-            outcome[i] = out
             refused_n[j] = refused
             for b in range(N_OUTCOMES):
                 part_counts[b] += (out >> b) & 1
@@ -171,12 +169,11 @@ def step(sim, ctx) -> None:
     st = sim.state
     p, regions = sim.society.persons, sim.society.regions
     checks, flags, par = sim.memo("consequences", lambda: _params(sim))
-    outcome = np.empty(p.count, np.uint16)
     per_part = np.empty(((p.count + CHUNK - 1) // CHUNK, N_OUTCOMES), np.int64)
     _persons_kernel(step_key(sim.rng["consequences"]), flags, par, ctx.attempts, st.black, st.red,
                     p.region, regions.company_start, checks, ctx.coverage["cameras"], p.income_base,
                     p.hardship0, st.employer, st.income, st.hardship, st.pressure, st.refusals,
-                    st.rewards, st.jobs_lost, ctx.punished, ctx.rewarded, outcome, per_part)
+                    st.rewards, st.jobs_lost, ctx.punished, ctx.rewarded, per_part)
     counts = dict(zip(OUTCOMES, per_part.sum(axis=0).tolist()))
     for name, k in counts.items():
         ctx.add(name, k)
