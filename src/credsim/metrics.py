@@ -6,6 +6,8 @@ for the step.  The column list of docs/ODD.md ("Observation") is kept in sync wi
 
 from __future__ import annotations
 
+import functools
+
 import numba as nb
 import numpy as np
 
@@ -179,17 +181,24 @@ def quantiles(x: np.ndarray, qs, bounds: tuple[float, float] | None = None) -> n
     """np.percentile(x, 100 * qs) (linear interpolation), exact, in about two passes over x;
     bounds: x's least and greatest value when known (one pass fewer)."""
     assert len(x) < 2**31  # the radix select's int32 counts (`_order_stats`)
-    pos = (len(x) - 1) * np.asarray(qs, dtype=np.float64)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, len(x) - 1)
+    ranks, frac = _ranks(len(x), tuple(qs))
     parts = nb.get_num_threads() if len(x) >= 1 << 15 else 1
-    ranks = np.concatenate([lo, hi])
     out = np.empty(len(ranks), np.uint32)
     known = np.array(bounds if bounds is not None else (), dtype=np.float32)
     _order_stats(np.ascontiguousarray(x, dtype=np.float32), ranks, parts, out, known)
-    stats = out.view(np.float32)
-    a, b = stats[: len(lo)].astype(np.float64), stats[len(lo):].astype(np.float64)
-    return a + (b - a) * (pos - lo)
+    stats = out.view(np.float32).astype(np.float64)
+    a, b = stats[: len(frac)], stats[len(frac):]
+    return a + (b - a) * frac
+
+
+@functools.lru_cache(maxsize=64)
+def _ranks(n: int, qs: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The ranks each quantile interpolates between (all the lower ones, then the upper ones)
+    and its weight on the upper one, for n values (the same every step: cached)."""
+    pos = (n - 1) * np.asarray(qs, dtype=np.float64)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    return np.concatenate([lo, hi]), pos - lo  # shared by the calls: read, never written
 
 
 def _share(num, den) -> float:

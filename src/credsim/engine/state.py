@@ -139,11 +139,10 @@ class StepContext:
     dissent_private: np.ndarray = None
     fulfilled: np.ndarray = None    # persons who paid a judgment
     attempts: np.ndarray = None     # uint8 ATTEMPT_BITS
-    did: dict = field(default_factory=dict)          # company event -> bool (M,)
-    c_fulfilled: np.ndarray = None
+    c_did: np.ndarray = None        # bool (len(COMPANY_EVENTS), M): row k, companies that did event k
     # observation
     seen: np.ndarray = None         # uint16 RECORD_BITS of persons' true records
-    observed: dict = field(default_factory=dict)     # company event -> indices of true records
+    c_observed: tuple = None        # (kept, ends): companies observed doing event k, kept[ends[k]:ends[k + 1]]
     false_idx: np.ndarray = None                     # persons hit by false camera matches
     records: list = field(default_factory=list)      # (event, subject indices, is_true)
     kinds: dict = field(default_factory=dict)        # event -> kind index of each true record (scoring)

@@ -41,7 +41,7 @@ from ..randomness import (agent_seed, logistic, logistic_bounds, step_key, unifo
                           uniform_lanes)
 from ..society.network import lane
 from ..engine.state import ACTION_BITS, ATTEMPT_BITS
-from ..scenario.events import COMPANY_BAD, PERSON_BAD, PERSON_GOOD, channel_rows
+from ..scenario.events import COMPANY_BAD, COMPANY_EVENTS, PERSON_BAD, PERSON_GOOD, channel_rows
 
 assert list(ACTION_BITS) == list(PERSON_BAD + PERSON_GOOD)
 DISSENT, COURT, POOR_WORK = ACTION_BITS["dissent"], ACTION_BITS["court_default"], ACTION_BITS["poor_work"]
@@ -280,6 +280,7 @@ def _persons(sim, ctx) -> None:
 
 
 COMPANY_COURT = COMPANY_BAD.index("company_court_default")
+assert COMPANY_EVENTS == COMPANY_BAD + ("company_fulfil_judgment",)
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
@@ -331,11 +332,11 @@ def _companies(sim, ctx) -> None:
         np.array([getattr(b, f"{ev}_base") for ev in COMPANY_BAD]),
         np.array([sum(rb.penalty(ev, b.point_scale, b.listing_penalty)) for ev in COMPANY_BAD]),
         list(channel_rows(COMPANY_BAD))))
-    did = np.empty((len(COMPANY_BAD), m), np.bool_)
-    ctx.c_fulfilled = np.empty(m, np.bool_)
+    # every company event's row in one array (observation reads them all at once): the actions,
+    # then the judgments paid
+    did = ctx.c_did = np.empty((len(COMPANY_EVENTS), m), np.bool_)
     cov = ctx.coverage_all[rows]
     _companies_kernel(step_key(sim.rng["actions"]), base, penalty, b.company_deterrence_weight,
                       b.conscientiousness_weight, c.propensity, c.region, cov, b.company_fulfil_base,
-                      b.sanction_pressure, st.c_black, st.c_default_out, did, ctx.c_fulfilled)
-    for k, ev in enumerate(COMPANY_BAD):
-        ctx.did[ev] = did[k]
+                      b.sanction_pressure, st.c_black, st.c_default_out, did[:len(COMPANY_BAD)],
+                      did[COMPANY_EVENTS.index("company_fulfil_judgment")])

@@ -227,16 +227,32 @@ def _joint(sim, ctx, entering: np.ndarray) -> None:
     reps = np.unique(sim.society.companies.representative[entering])
     ctx.records.append(("joint_representative", reps, True))
     ctx.add("records_true", len(reps))
-    if s.enabled:
-        st.personal[reps] = np.clip(st.personal[reps] + J.representative_points, s.min, s.max)
-        st.score[reps] = np.clip(st.score[reps] + J.representative_points, s.min, s.max)
-        if J.employee_points:
-            staff = np.flatnonzero((st.employer >= 0) & entering[np.maximum(st.employer, 0)])
-            st.personal[staff] = np.clip(st.personal[staff] + J.employee_points, s.min, s.max)
-            st.score[staff] = np.clip(st.score[staff] + J.employee_points, s.min, s.max)
-    ctx.punished[reps] = True
+    new = _joint_representatives(reps, s.enabled, np.float32(J.representative_points), np.float32(s.min),
+                                 np.float32(s.max), J.list_representative, st.personal, st.score,
+                                 ctx.punished, st.black, st.list_cause)
+    if s.enabled and J.employee_points:
+        staff = np.flatnonzero((st.employer >= 0) & entering[np.maximum(st.employer, 0)])
+        st.personal[staff] = np.clip(st.personal[staff] + J.employee_points, s.min, s.max)
+        st.score[staff] = np.clip(st.score[staff] + J.employee_points, s.min, s.max)
     if J.list_representative:
-        new = reps[~st.black[reps]]
-        st.black[new] = True
-        st.list_cause[new] = BY_JOINT
-        ctx.add("blacklist_inflow", len(new))
+        ctx.add("blacklist_inflow", new)
+
+
+@nb.njit(cache=True)
+def _joint_representatives(reps, scored, points, lo, hi, list_them, personal, score, punished, black,
+                           cause):
+    """The representatives (distinct) of the companies entering the list: points on their
+    personal and displayed scores, clipped to [lo, hi] in float32 (where scoring is on);
+    punished; listed (BY_JOINT) where list_them and not listed already.  Returns how many were
+    listed."""
+    new = 0
+    for r in reps:
+        if scored:
+            personal[r] = min(max(personal[r] + points, lo), hi)
+            score[r] = min(max(score[r] + points, lo), hi)
+        punished[r] = True
+        if list_them and not black[r]:
+            black[r] = True
+            cause[r] = BY_JOINT
+            new += 1
+    return new

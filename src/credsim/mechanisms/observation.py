@@ -132,17 +132,12 @@ def step(sim, ctx) -> None:
     ctx.records.append(("misconduct", ctx.false_idx, False))
     # the companies' records: every event's doers at once, event by event and in increasing
     # order, with one draw each from the stream (as one call per event would draw them)
-    did = np.stack([ctx.c_fulfilled if ev == "company_fulfil_judgment" else ctx.did[ev]
-                    for ev in COMPANY_EVENTS])
-    event, who = np.divmod(np.flatnonzero(did), did.shape[1])  # np.nonzero(did), faster
-    kept = rng.random(len(who), dtype=np.float32) < ctx.coverage_all[company_rows[event], c.region[who]]
-    ends = np.cumsum(np.bincount(event, minlength=len(COMPANY_EVENTS)))
+    u = rng.random(np.count_nonzero(ctx.c_did), dtype=np.float32)
+    kept, ends = _company_records(ctx.c_did, ctx.coverage_all, company_rows, c.region, u)
+    ctx.c_observed = (kept, ends)
     for k, ev in enumerate(COMPANY_EVENTS):
-        lo = ends[k - 1] if k else 0
-        idx = who[lo:ends[k]][kept[lo:ends[k]]]
-        ctx.observed[ev] = idx
-        ctx.records.append((ev, idx, True))
-        n_true += len(idx)
+        ctx.records.append((ev, kept[ends[k]:ends[k + 1]], True))
+    n_true += len(kept)
     ctx.add("records_true", n_true)
     ctx.add("records_false", len(ctx.false_idx))
 
@@ -155,6 +150,24 @@ def _channels(sc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(channel_rows(RECORD_BITS)), factor, np.array(channel_rows(COMPANY_EVENTS))
 
 
+@nb.njit(cache=True)
+def _company_records(did, cov, rows, region, u):
+    """The companies observed doing each event: event k's in increasing order in
+    kept[ends[k]:ends[k + 1]].  The doers are taken event by event, company by company; the
+    t-th of them is observed when u[t] < cov[rows[k], its region] (float32)."""
+    kept = np.empty(len(u), np.int64)
+    ends = np.zeros(did.shape[0] + 1, np.int64)
+    t = m = 0
+    for k in range(did.shape[0]):
+        for i in range(did.shape[1]):
+            if did[k, i]:
+                kept[m] = i
+                m += u[t] < cov[rows[k], region[i]]
+                t += 1
+        ends[k + 1] = m
+    return kept[:m], ends
+
+
 def _false_matches(sim, ctx, regions, rng) -> np.ndarray:
     rec = sim.sc.recognition
     if rec.false_match_rate == 0.0 or rec.scans_per_month == 0.0:
@@ -162,9 +175,24 @@ def _false_matches(sim, ctx, regions, rng) -> np.ndarray:
     size = regions.size
     lam = size * ctx.coverage["cameras"].astype(np.float64) * rec.scans_per_month * rec.false_match_rate
     k = rng.poisson(lam)
-    total = int(k.sum())
-    lo = np.repeat(regions.start[:-1], k)
-    idx = lo + (rng.random(total) * np.repeat(size, k)).astype(np.int64)
-    survived = rng.random(total) >= rec.human_review
-    ctx.add("false_matches_reviewed_out", total - int(survived.sum()))
-    return np.sort(idx[survived])
+    # the residents matched, then the human review: two runs of `total` draws, taken as one
+    u = rng.random(2 * int(k.sum()))
+    idx, reviewed_out = _false_records(k, regions.start, size, u, rec.human_review)
+    ctx.add("false_matches_reviewed_out", reviewed_out)
+    return idx
+
+
+@nb.njit(cache=True)
+def _false_records(k, start, size, u, human_review):
+    """k[r] false matches in region r, on residents start[r] + floor(u * size[r]) from the first
+    half of u, each kept when its draw in the second half is >= human_review: the kept ones in
+    increasing order, and how many review caught."""
+    total = len(u) // 2
+    out = np.empty(total, np.int64)
+    m = p = 0
+    for r in range(len(k)):
+        for _ in range(k[r]):
+            out[m] = start[r] + np.int64(u[p] * size[r])
+            m += u[total + p] >= human_review
+            p += 1
+    return np.sort(out[:m]), total - m

@@ -11,36 +11,49 @@ where compliance is the share of persons who did no disapproved action in the st
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from ..scenario.events import CHANNELS
 
 
 def _schedule(sc, regions) -> tuple:
-    """Per (channel, region): the start step, the ramp and the level; which channels are on;
-    the cameras' factor by region (as in `step`, once per scenario)."""
+    """Per (channel, region): the start step; per channel: the ramp, the level and whether it is
+    on; the cameras' factor by region and the cameras' row (as in `step`, once per scenario)."""
     chans = [getattr(sc.channels, name) for name in CHANNELS]
     on = np.array([ch.enabled and ch.coverage != 0.0 for ch in chans])
-    pilot = np.array([ch.schedule.pilot_start for ch in chans])[:, None]
-    national = np.array([ch.schedule.national_start for ch in chans])[:, None]
-    ramp = np.array([ch.schedule.ramp for ch in chans])[:, None]
+    pilot = np.array([ch.schedule.pilot_start for ch in chans], dtype=np.int64)[:, None]
+    national = np.array([ch.schedule.national_start for ch in chans], dtype=np.int64)[:, None]
+    ramp = np.array([ch.schedule.ramp for ch in chans], dtype=np.int64)
     start = np.where(regions.pilot, pilot, national)
-    level = np.array([ch.coverage for ch in chans])[:, None]
-    camera = np.where(regions.urban, 1.0, sc.channels.rural_camera_factor)
-    return on, ramp, start, level, camera
+    level = np.array([ch.coverage for ch in chans], dtype=np.float64)
+    camera = np.where(regions.urban, 1.0, sc.channels.rural_camera_factor).astype(np.float64)
+    return on, ramp, start, level, camera, CHANNELS.index("cameras")
+
+
+@nb.njit(cache=True)
+def _coverage(t, start, ramp, level, camera, on, cam, boost, cov):
+    """cov[c, r]: channel c's coverage in region r at step t, in float64 as the formula above
+    reads, then stored in float32 (a few channels by a few dozen regions: one small loop, not
+    a dozen NumPy calls)."""
+    for c in range(start.shape[0]):
+        for r in range(start.shape[1]):
+            if ramp[c] > 0:
+                share = min(max((t - start[c, r] + 1) / max(ramp[c], 1), 0.0), 1.0)
+            else:
+                share = 1.0 if t >= start[c, r] else 0.0
+            v = min(1.0, level[c] * share * (1.0 + boost))
+            if c == cam:
+                v = v * camera[r]
+            cov[c, r] = np.float32(v) if on[c] else np.float32(0.0)
 
 
 def step(sim, ctx) -> None:
-    sc, regions, t = sim.sc, sim.society.regions, ctx.t
+    sc, regions = sim.sc, sim.society.regions
     boost = sim.state.boost if sc.feedback.enabled else 0.0
-    on, ramp, start, level, camera = sim.memo("rollout", lambda: _schedule(sc, regions))
-    # every channel at once, (channel, region), element by element as for one channel alone
-    share = np.where(ramp > 0, np.minimum(np.maximum((t - start + 1) / np.maximum(ramp, 1), 0.0), 1.0),
-                     (t >= start).astype(np.float64))
-    cov = np.minimum(1.0, level * share * (1.0 + boost))
-    cam = CHANNELS.index("cameras")
-    cov[cam] = cov[cam] * camera
-    cov = np.where(on[:, None], cov, 0.0).astype(np.float32)
+    on, ramp, start, level, camera, cam = sim.memo("rollout", lambda: _schedule(sc, regions))
+    cov = np.empty(start.shape, np.float32)
+    _coverage(ctx.t, start, ramp, level, camera, on, cam, float(boost), cov)
     ctx.coverage_all = cov
     for k, name in enumerate(CHANNELS):
         ctx.coverage[name] = cov[k]
@@ -54,5 +67,6 @@ def feedback(sim, ctx) -> None:
     if st.compliance_ref < 0:
         st.compliance_ref = compliance
     if sc.feedback.enabled:
-        st.boost = float(np.clip(st.boost + sc.feedback.gain * max(0.0, compliance - st.compliance_ref),
-                                 0.0, sc.feedback.max_boost))
+        # clipped to [0, max_boost] (Python floats: np.clip's wrappers cost more than the step's rest)
+        boost = st.boost + sc.feedback.gain * max(0.0, compliance - st.compliance_ref)
+        st.boost = float(min(max(boost, 0.0), sc.feedback.max_boost))

@@ -136,9 +136,8 @@ def step(sim, ctx) -> None:
     # false records (few, possibly repeated for one person) first, then every true record
     fp = rb.pts("misconduct")
     if fp and len(ctx.false_idx):
-        np.add.at(st.personal, ctx.false_idx, np.float32(fp))
-        np.add.at(st.false_points, ctx.false_idx, np.float32(fp))
-        (ctx.punished if fp < 0 else ctx.rewarded)[ctx.false_idx] = True
+        _false_points(ctx.false_idx, np.float32(fp), st.personal, st.false_points,
+                      ctx.punished if fp < 0 else ctx.rewarded)
     points, par, mins, company_points = sim.memo("scoring", lambda: _params(sim))
     points = points.copy()  # `_kind_points` zeroes the actions it scores itself
     if rb.kinds:
@@ -146,11 +145,29 @@ def step(sim, ctx) -> None:
     _score_persons(points, ctx.seen, par, mins, ctx.tie_mean, ctx.listed_ties, st.personal,
                    st.false_points, st.score, st.grade, ctx.punished, ctx.rewarded)
     c_points = np.zeros(len(st.c_score), np.float32)
-    for ev, idx, _ in ctx.records:
-        pts = company_points.get(ev, 0.0)
-        if pts and len(idx):
-            np.add.at(c_points, idx, pts)
+    if ctx.c_observed is not None:  # None: no company records (a month scored on its own)
+        _company_points(*ctx.c_observed, company_points, c_points)
     _score_companies(c_points, par, mins, st.c_score, st.c_grade)
+
+
+@nb.njit(cache=True)
+def _false_points(idx, points, personal, false_points, flag):
+    """The false records' points, record by record in order (a person may have several), on the
+    personal score and its false part; flag[i]: punished (points < 0) or rewarded."""
+    for i in idx:
+        personal[i] += points
+        false_points[i] += points
+        flag[i] = True
+
+
+@nb.njit(cache=True)
+def _company_points(kept, ends, points, c_points):
+    """c_points[i] += points[k] for each company i observed doing event k (`observation`:
+    kept[ends[k]:ends[k + 1]], each company once an event), event by event in float32."""
+    for k in range(len(ends) - 1):
+        if points[k] != 0.0:
+            for t in range(ends[k], ends[k + 1]):
+                c_points[kept[t]] += points[k]
 
 
 def _params(sim) -> tuple:
@@ -161,7 +178,7 @@ def _params(sim) -> tuple:
     par = np.array([s.base, s.min, s.max, 1.0 - s.decay, s.network_weight, s.listed_tie_penalty],
                    dtype=np.float32)
     mins = np.array([g.min for g in s.grades], dtype=np.float32)
-    company_points = {ev: rb.pts(ev) for ev in COMPANY_EVENTS}
+    company_points = np.array([rb.pts(ev) for ev in COMPANY_EVENTS], dtype=np.float32)  # as observed
     return points, par, mins, company_points
 
 
