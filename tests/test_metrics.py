@@ -111,3 +111,5 @@ def test_step_row_matches_numpy():
     shares = np.bincount(st.grade, minlength=len(sc.scoring.grades)) / n
     assert [row[f"grade_{g.name}_share"] for g in sc.scoring.grades] == list(shares)
     assert len({round(x, 6) for x in shares}) > 2
+    # every value a plain Python number (no NumPy scalars: the rows go to JSON, Parquet, repr)
+    assert {type(x) for x in row.values()} == {int, float}

@@ -186,19 +186,19 @@ def quantiles(x: np.ndarray, qs, bounds: tuple[float, float] | None = None) -> n
     out = np.empty(len(ranks), np.uint32)
     known = np.array(bounds if bounds is not None else (), dtype=np.float32)
     _order_stats(np.ascontiguousarray(x, dtype=np.float32), ranks, parts, out, known)
-    stats = out.view(np.float32).astype(np.float64)
-    a, b = stats[: len(frac)], stats[len(frac):]
-    return a + (b - a) * frac
+    stats = out.view(np.float32).tolist()  # Python floats: the few values need no NumPy calls
+    m = len(frac)
+    return np.array([a + (b - a) * w for a, b, w in zip(stats[:m], stats[m:], frac)])
 
 
 @functools.lru_cache(maxsize=64)
-def _ranks(n: int, qs: tuple) -> tuple[np.ndarray, np.ndarray]:
+def _ranks(n: int, qs: tuple) -> tuple[np.ndarray, list]:
     """The ranks each quantile interpolates between (all the lower ones, then the upper ones)
     and its weight on the upper one, for n values (the same every step: cached)."""
     pos = (n - 1) * np.asarray(qs, dtype=np.float64)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
-    return np.concatenate([lo, hi]), pos - lo  # shared by the calls: read, never written
+    return np.concatenate([lo, hi]), (pos - lo).tolist()  # shared by the calls: read, never written
 
 
 def _share(num, den) -> float:
@@ -295,7 +295,7 @@ def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
     return fsum.sum(axis=0), isum.sum(axis=0)
 
 
-def _rates(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rates(k) -> tuple:
     return k[I_ACTED:I_SEEN], k[I_SEEN:I_GRADES]
 
 
@@ -318,21 +318,22 @@ def step_row(sim, ctx, view) -> dict:
     n = len(st.score)
     grades = sc.scoring.grades
     f, k = person_sums(st, ctx, view, len(grades))
+    f, k = f.tolist(), k.tolist()  # Python floats and ints: every value of the row is one
     row: dict = {"step": ctx.t, "year": ctx.t / 12.0}
-    q = quantiles(st.score, (0.05, 0.25, 0.5, 0.75, 0.95), view.score_range)
-    row.update(score_mean=f[F_SCORE] / n, score_p05=float(q[0]), score_p25=float(q[1]),
-               score_median=float(q[2]), score_p75=float(q[3]), score_p95=float(q[4]))
+    q = quantiles(st.score, (0.05, 0.25, 0.5, 0.75, 0.95), view.score_range).tolist()
+    row.update(score_mean=f[F_SCORE] / n, score_p05=q[0], score_p25=q[1], score_median=q[2],
+               score_p75=q[3], score_p95=q[4])
     for g, count in zip(grades, k[I_GRADES:]):
         row[f"grade_{g.name}_share"] = _share(count, n)
-    n_black = int(k[I_BLACK])
+    n_black = k[I_BLACK]
     row["blacklist_share"] = _share(n_black, n)
     row["redlist_share"] = _share(k[I_RED], n)
     acted, seen = _rates(k)
-    for ev in PERSON_BAD + PERSON_GOOD:
-        den = ctx.counts.get("employed_start", 0) if ev == "poor_work" else n
-        bit = ACTION_BITS[ev]
-        row[f"{ev}_rate"] = _share(acted[bit], den)
-        row[f"{ev}_observed_rate"] = _share(seen[bit], den)
+    employed_start = ctx.counts.get("employed_start", 0)
+    for ev, bit, rate, observed_rate in _RATE_KEYS:
+        den = employed_start if ev == "poor_work" else n
+        row[rate] = _share(acted[bit], den)
+        row[observed_rate] = _share(seen[bit], den)
     row["dissent_private_share"] = _share(k[I_PRIVATE], n)
     row["dissent_expressed_share"] = row["dissent_rate"]
     row["falsification_gap"] = row["dissent_private_share"] - row["dissent_expressed_share"]
@@ -354,14 +355,18 @@ def step_row(sim, ctx, view) -> dict:
     size = sim.memo("metrics.regions", lambda: regions.size.astype(np.float64))
     # every channel at once: each row summed as the one channel alone would be
     covered = (ctx.coverage_all * size).sum(axis=1) / size.sum()
-    for ch, share in zip(CHANNELS, covered.tolist()):
-        row[f"coverage_{ch}"] = share
+    row.update(zip(_COVERAGE_KEYS, covered.tolist()))
     row["compliance"] = float(ctx.counts.get("compliance", 0.0))
     row["feedback_boost"] = float(st.boost)
     m = len(st.c_score)
     row["company_blacklist_share"] = _share(np.count_nonzero(st.c_black), m)
     row["company_score_mean"] = float(st.c_score.mean(dtype=np.float64))
-    return {key: float(v) if isinstance(v, np.floating) else v for key, v in row.items()}
+    return row
+
+
+# each action's bit and its two columns; each channel's coverage column
+_RATE_KEYS = tuple((ev, ACTION_BITS[ev], f"{ev}_rate", f"{ev}_observed_rate") for ev in PERSON_BAD + PERSON_GOOD)
+_COVERAGE_KEYS = tuple(f"coverage_{ch}" for ch in CHANNELS)
 
 
 def gini(x: np.ndarray) -> float:
