@@ -150,3 +150,13 @@ def test_company_points_kernel_is_the_definition():
             if points[k]:
                 np.add.at(want, kept[ends[k]:ends[k + 1]], float(points[k]))
         assert np.array_equal(ours, want) and (want != 0).any()
+
+
+def test_representatives_kernel_is_np_unique():
+    rng = np.random.default_rng(10)
+    for _ in range(50):
+        m = int(rng.integers(0, 300))
+        representative = rng.integers(0, int(rng.integers(1, 400)), m).astype(np.int32)  # shared ones
+        entering = rng.random(m) < rng.random()
+        ours, want = lists._representatives(entering, representative), np.unique(representative[entering])
+        assert ours.dtype == want.dtype and np.array_equal(ours, want)

@@ -190,7 +190,8 @@ def _companies(sim, ctx) -> None:
                                       np.float32(L.exit_threshold), L.min_term, entering)
     ctx.add("company_blacklist_inflow", inflow)
     ctx.add("company_blacklist_outflow", outflow)
-    _joint(sim, ctx, entering)
+    if inflow > 0:
+        _joint(sim, ctx, entering)
 
 
 @nb.njit(cache=True)
@@ -222,9 +223,9 @@ def _company_spells(black, months, score, default_out, hits, scored, threshold, 
 
 def _joint(sim, ctx, entering: np.ndarray) -> None:
     J, st, s = sim.sc.sanctions.joint, sim.state, sim.sc.scoring
-    if not J.enabled or not entering.any():
+    if not J.enabled:
         return
-    reps = np.unique(sim.society.companies.representative[entering])
+    reps = _representatives(entering, sim.society.companies.representative)
     ctx.records.append(("joint_representative", reps, True))
     ctx.add("records_true", len(reps))
     new = _joint_representatives(reps, s.enabled, np.float32(J.representative_points), np.float32(s.min),
@@ -236,6 +237,19 @@ def _joint(sim, ctx, entering: np.ndarray) -> None:
         st.score[staff] = np.clip(st.score[staff] + J.employee_points, s.min, s.max)
     if J.list_representative:
         ctx.add("blacklist_inflow", new)
+
+
+@nb.njit(cache=True)
+def _representatives(entering, representative):
+    """The distinct legal representatives of the companies entering, in increasing order
+    (`np.unique(representative[entering])`)."""
+    reps = np.sort(representative[entering])
+    m = 0
+    for t in range(len(reps)):
+        if t == 0 or reps[t] != reps[m - 1]:
+            reps[m] = reps[t]
+            m += 1
+    return reps[:m]
 
 
 @nb.njit(cache=True)
