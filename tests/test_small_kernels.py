@@ -160,3 +160,32 @@ def test_representatives_kernel_is_np_unique():
         entering = rng.random(m) < rng.random()
         ours, want = lists._representatives(entering, representative), np.unique(representative[entering])
         assert ours.dtype == want.dtype and np.array_equal(ours, want)
+
+
+def test_observation_tables_are_the_definition():
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        channels, regions, bits = int(rng.integers(1, 8)), int(rng.integers(1, 60)), int(rng.integers(1, 12))
+        coverage_all = rng.random((channels, regions)).astype(np.float32)
+        rows = rng.integers(0, channels, bits)
+        factor = np.where(rng.random(bits) < 0.5, 1.0, rng.random(bits)).astype(np.float32)
+        ours = np.empty((bits, regions), np.float32)
+        observation._record_coverage(coverage_all, rows, factor, ours)
+        assert np.array_equal(ours, coverage_all[rows] * factor[:, None])
+        size = rng.integers(1, 10_000, regions)
+        scans, rate = float(rng.uniform(0, 30)), float(rng.uniform(0, 1e-3))
+        lam = np.empty(regions)
+        observation._false_match_rates(size, coverage_all[0], scans, rate, lam)
+        assert np.array_equal(lam, size * coverage_all[0].astype(np.float64) * scans * rate)
+
+
+def test_mark_is_the_definition():
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        hits = rng.integers(0, 4, 300).astype(np.uint8)
+        idx = rng.integers(0, 300, int(rng.integers(0, 100)))  # repeats: one flag either way
+        flag = int(rng.choice([lists.TRUE_HIT, lists.FALSE_HIT]))
+        want = hits.copy()
+        want[idx] |= np.uint8(flag)
+        lists._mark(hits, idx, flag)
+        assert np.array_equal(hits, want)

@@ -253,7 +253,7 @@ def _person_params(sim) -> tuple:
             np.array([x for x, _ in pen]), np.array([y for _, y in pen]),
             np.array([getattr(b, f"{ev}_base") for ev in PERSON_GOOD]),
             np.array([max(rb.pts(ev), 0.0) / b.point_scale for ev in PERSON_GOOD]),
-            list(channel_rows(PERSON_GOOD)))
+            np.array(channel_rows(PERSON_GOOD)))
 
 
 def _persons(sim, ctx) -> None:
@@ -331,7 +331,7 @@ def _companies(sim, ctx) -> None:
     base, penalty, rows = sim.memo("actions.companies", lambda: (
         np.array([getattr(b, f"{ev}_base") for ev in COMPANY_BAD]),
         np.array([sum(rb.penalty(ev, b.point_scale, b.listing_penalty)) for ev in COMPANY_BAD]),
-        list(channel_rows(COMPANY_BAD))))
+        np.array(channel_rows(COMPANY_BAD))))
     # every company event's row in one array (observation reads them all at once): the actions,
     # then the judgments paid
     did = ctx.c_did = np.empty((len(COMPANY_EVENTS), m), np.bool_)

@@ -36,8 +36,15 @@ def _listing_hits(sim, ctx, subject: str, n: int) -> np.ndarray:
     hits = np.zeros(n, np.uint8)
     for ev, idx, true in ctx.records:
         if ev in listing and EVENTS[ev][0] == subject and len(idx):
-            hits[idx] |= np.uint8(TRUE_HIT if true else FALSE_HIT)
+            _mark(hits, idx, TRUE_HIT if true else FALSE_HIT)
     return hits
+
+
+@nb.njit(cache=True)
+def _mark(hits, idx, flag):
+    """hits[idx] |= flag (a loop: NumPy's in-place operator on an index list is a slow path)."""
+    for i in idx:
+        hits[i] |= flag
 
 
 def step(sim, ctx) -> None:

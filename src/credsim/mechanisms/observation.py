@@ -118,7 +118,8 @@ def step(sim, ctx) -> None:
     p, c, regions = sim.society.persons, sim.society.companies, sim.society.regions
     rng = sim.rng["observation"]
     rows, factor, company_rows = sim.memo("observation", lambda: _channels(sc))
-    cov = ctx.coverage_all[rows] * factor[:, None]  # float32, as each row alone
+    cov = np.empty((len(rows), ctx.coverage_all.shape[1]), np.float32)
+    _record_coverage(ctx.coverage_all, rows, factor, cov)
     ctx.seen = np.empty(p.count, np.uint16)
     _observe_persons(step_key(rng), ctx.acted, ctx.fulfilled, p.education, ctx.t % 12 == 0,
                      p.region, cov, ctx.seen)
@@ -140,6 +141,14 @@ def step(sim, ctx) -> None:
     n_true += len(kept)
     ctx.add("records_true", n_true)
     ctx.add("records_false", len(ctx.false_idx))
+
+
+@nb.njit(cache=True)
+def _record_coverage(coverage_all, rows, factor, cov):
+    """cov[b, r] = coverage_all[rows[b], r] * factor[b], in float32 (`_channels`)."""
+    for b in range(len(rows)):
+        for r in range(coverage_all.shape[1]):
+            cov[b, r] = coverage_all[rows[b], r] * factor[b]
 
 
 def _channels(sc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -173,13 +182,21 @@ def _false_matches(sim, ctx, regions, rng) -> np.ndarray:
     if rec.false_match_rate == 0.0 or rec.scans_per_month == 0.0:
         return np.empty(0, np.int64)
     size = regions.size
-    lam = size * ctx.coverage["cameras"].astype(np.float64) * rec.scans_per_month * rec.false_match_rate
+    lam = np.empty(len(size))
+    _false_match_rates(size, ctx.coverage["cameras"], rec.scans_per_month, rec.false_match_rate, lam)
     k = rng.poisson(lam)
     # the residents matched, then the human review: two runs of `total` draws, taken as one
     u = rng.random(2 * int(k.sum()))
     idx, reviewed_out = _false_records(k, regions.start, size, u, rec.human_review)
     ctx.add("false_matches_reviewed_out", reviewed_out)
     return idx
+
+
+@nb.njit(cache=True)
+def _false_match_rates(size, cameras, scans, rate, lam):
+    """lam[r] = size[r] * cameras[r] * scans * rate, in float64 and in that order."""
+    for r in range(len(size)):
+        lam[r] = np.float64(size[r]) * np.float64(cameras[r]) * scans * rate
 
 
 @nb.njit(cache=True)
