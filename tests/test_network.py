@@ -124,3 +124,61 @@ def test_family_counts_follow_a_swapped_graph():
     sim.society.graph = all_to_all(100)
     view = sim._perceive()
     assert np.all(view.degree == 99) and np.all(view.friend_degree == 99)
+
+
+def _aggregate_reference(indptr, nbr, n_family, score, listed, acted, observed, n_bits):
+    """What `aggregate` must give, person by person in NumPy: the ties' mean score in the
+    fixed point it documents, blacklisted and live ties, and the ties' action bits counted
+    into 12-bit lanes."""
+    lo, hi = float(score.min()), float(score.max())
+    scale = (2.0**32 - 2**10) / max(hi - lo, 1e-30)
+    q = np.maximum((score.astype(np.float64) - lo) * scale, 0.0).astype(np.uint64)
+    n = len(indptr) - 1
+    out = {k: np.zeros(n, dt) for k, dt in (("tie_mean", np.float32), ("listed_ties", np.int32),
+                                            ("degree", np.int32), ("did", np.uint64), ("obs", np.uint64))}
+    for i in range(n):
+        row = nbr[indptr[i]:indptr[i + 1]]
+        live = row[row >= 0].astype(np.int64)
+        k = len(live)
+        out["degree"][i] = k
+        out["listed_ties"][i] = listed[live].sum()
+        out["tie_mean"][i] = lo + (np.int64(q[live].sum()) / k) / scale if k else score[i]
+        for b in range(n_bits):
+            out["did"][i] += np.uint64(((acted[live] >> b) & 1).sum()) << np.uint64(12 * b)
+            out["obs"][i] += np.uint64(((observed[live] >> b) & 1).sum()) << np.uint64(12 * b)
+    out["friend_degree"] = out["degree"] - n_family
+    return out, (lo, hi)
+
+
+def test_aggregate_matches_a_reference():
+    """The pass over the ties against `_aggregate_reference`, on rows with free slots at their
+    ends, persons without ties, and flags beyond the counted bits."""
+    from credsim.engine.state import N_SEEN
+    from credsim.society.network import aggregate, spread_table
+
+    rng = np.random.default_rng(5)
+    n = 400
+    cap = rng.integers(0, 9, n)
+    indptr = np.concatenate([[0], np.cumsum(cap)]).astype(np.int64)
+    nbr = np.full(indptr[-1], -1, np.int32)
+    n_family = np.zeros(n, np.int32)
+    for i in range(n):
+        live = rng.integers(0, cap[i] + 1)
+        nbr[indptr[i]:indptr[i] + live] = rng.choice(np.delete(np.arange(n), i), live, replace=False)
+        n_family[i] = rng.integers(0, live + 1)
+    score = rng.uniform(300.0, 1000.0, n).astype(np.float32)
+    listed = rng.random(n) < 0.2
+    acted = rng.integers(0, 1 << 12, n).astype(np.uint16)
+    observed = rng.integers(0, 1 << 12, n).astype(np.uint16)
+    ref, rng_ref = _aggregate_reference(indptr, nbr, n_family, score, listed, acted, observed, N_SEEN)
+    got = {"tie_mean": np.empty(n, np.float32), "listed_ties": np.empty(n, np.int32),
+           "degree": np.empty(n, np.int32), "friend_degree": np.empty(n, np.int32),
+           "did": np.empty(n, np.uint64), "obs": np.empty(n, np.uint64)}
+    words = np.empty(n, np.uint64)
+    score_range = aggregate(indptr, nbr, n_family, score, listed, acted, observed, spread_table(N_SEEN), N_SEEN,
+                            got["tie_mean"], got["listed_ties"], got["degree"], got["friend_degree"],
+                            got["did"], got["obs"], words)
+    assert score_range == rng_ref
+    assert (ref["degree"] == 0).sum() > 10 and (ref["degree"] < cap).sum() > 100
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
