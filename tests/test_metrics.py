@@ -85,9 +85,12 @@ def test_assortativity_of_a_perfectly_sorted_and_a_crossed_pair_graph():
 
 
 def test_step_row_matches_numpy():
-    """The one-pass metrics kernel against plain NumPy on the same state (seed, 3,000 persons,
-    a year: scores, lists, actions and degrees all vary)."""
-    sc = credsim.load_scenario("seed", overrides={"population.agents": 3000, "run.steps": 13})
+    """The one-pass metrics kernel against plain NumPy on the same state (seed, 10,000 persons,
+    a year: scores, lists, actions and degrees all vary; the kernel sums them in four parts)."""
+    from credsim.metrics import _parts
+
+    sc = credsim.load_scenario("seed", overrides={"population.agents": 10_000, "run.steps": 13})
+    assert _parts(10_000) == 4
     sim = Simulation(sc)
     for _ in range(12):
         sim.step()

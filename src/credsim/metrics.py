@@ -182,7 +182,9 @@ def quantiles(x: np.ndarray, qs, bounds: tuple[float, float] | None = None) -> n
     bounds: x's least and greatest value when known (one pass fewer)."""
     assert len(x) < 2**31  # the radix select's int32 counts (`_order_stats`)
     ranks, frac = _ranks(len(x), tuple(qs))
-    parts = nb.get_num_threads() if len(x) >= 1 << 15 else 1
+    # a part per thread of the pool (numba.get_num_threads(), which tells the threads in use,
+    # took 36 us a call in a run; the parts cannot change the result)
+    parts = nb.config.NUMBA_NUM_THREADS if len(x) >= 1 << 15 else 1
     out = np.empty(len(ranks), np.uint32)
     known = np.array(bounds if bounds is not None else (), dtype=np.float32)
     _order_stats(np.ascontiguousarray(x, dtype=np.float32), ranks, parts, out, known)
@@ -228,10 +230,11 @@ I_GRADES = I_SEEN + N_SEEN
 @nb.njit(parallel=True, cache=True)
 def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen, private,
                  default_out, employer, internalization, salience, risk, hardship, income, grade,
-                 fsum, isum):
+                 fsum, isum, ftot, itot):
     """Over the persons, in parts of equal size (as many as fsum has rows): fsum[c], isum[c]
     hold part c's float sums (person by person, in order) and integer counts (in loops without
-    branches or scattered increments, which vectorise)."""
+    branches or scattered increments, which vectorise); ftot, itot their totals, the parts
+    added in order (as `sum(axis=0)` adds the rows)."""
     n = len(score)
     n_grades = isum.shape[1] - I_GRADES
     for c in nb.prange(fsum.shape[0]):
@@ -279,6 +282,13 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
             for i in range(lo, hi):
                 t += grade[i] == g
             k[I_GRADES + g] = t
+    ftot[:] = fsum[0]
+    itot[:] = isum[0]
+    for c in range(1, fsum.shape[0]):
+        for q in range(fsum.shape[1]):
+            ftot[q] += fsum[c, q]
+        for q in range(isum.shape[1]):
+            itot[q] += isum[c, q]
 
 
 def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
@@ -288,11 +298,12 @@ def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
     chunks = _parts(n)
     fsum = np.empty((chunks, 9))
     isum = np.empty((chunks, I_GRADES + n_grades), np.int64)
+    ftot, itot = np.empty(9), np.empty(I_GRADES + n_grades, np.int64)
     _person_sums(st.score, view.tie_mean, view.degree, view.friend_degree, st.black, st.red,
                  ctx.acted, ctx.seen, ctx.dissent_private, st.default_out, st.employer,
                  st.internalization, st.salience, st.risk, st.hardship, st.income, st.grade,
-                 fsum, isum)
-    return fsum.sum(axis=0), isum.sum(axis=0)
+                 fsum, isum, ftot, itot)
+    return ftot, itot
 
 
 def _rates(k) -> tuple:
