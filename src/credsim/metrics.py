@@ -230,16 +230,18 @@ I_GRADES = I_SEEN + N_SEEN
 @nb.njit(parallel=True, cache=True)
 def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen, private,
                  default_out, employer, internalization, salience, risk, hardship, income, grade,
-                 fsum, isum, ftot, itot):
-    """Over the persons, in parts of equal size (as many as fsum has rows): fsum[c], isum[c]
-    hold part c's float sums (person by person, in order) and integer counts (in loops without
-    branches or scattered increments, which vectorise); ftot, itot their totals, the parts
-    added in order (as `sum(axis=0)` adds the rows)."""
+                 parts, ftot, itot):
+    """Over the persons, in `parts` parts of equal size: fsum[c], isum[c] hold part c's float
+    sums (person by person, in order) and integer counts (in loops without branches or
+    scattered increments, which vectorise); ftot, itot their totals, the parts added in order
+    (as `sum(axis=0)` adds the rows)."""
     n = len(score)
-    n_grades = isum.shape[1] - I_GRADES
-    for c in nb.prange(fsum.shape[0]):
+    n_grades = len(itot) - I_GRADES
+    fsum = np.empty((parts, len(ftot)))
+    isum = np.empty((parts, len(itot)), np.int64)
+    for c in nb.prange(parts):
         # unsigned indices: no negative-index fix-up on each of the ~20 loads (a third faster)
-        lo, hi = _part(c, fsum.shape[0], n)
+        lo, hi = _part(c, parts, n)
         f_s = f_int = f_sal = f_risk = f_hard = f_inc = f_ds = f_dss = f_dst = 0.0
         for i in range(lo, hi):
             s = np.float64(score[i])
@@ -284,10 +286,10 @@ def _person_sums(score, tie_mean, degree, friend_degree, black, red, acted, seen
             k[I_GRADES + g] = t
     ftot[:] = fsum[0]
     itot[:] = isum[0]
-    for c in range(1, fsum.shape[0]):
-        for q in range(fsum.shape[1]):
+    for c in range(1, parts):
+        for q in range(len(ftot)):
             ftot[q] += fsum[c, q]
-        for q in range(isum.shape[1]):
+        for q in range(len(itot)):
             itot[q] += isum[c, q]
 
 
@@ -295,14 +297,11 @@ def person_sums(st, ctx, view, n_grades: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums over the persons (float64) and counts (int64), the same whatever the thread count."""
     n = len(st.score)
     assert st.risk.shape[0] == N_RISK
-    chunks = _parts(n)
-    fsum = np.empty((chunks, 9))
-    isum = np.empty((chunks, I_GRADES + n_grades), np.int64)
     ftot, itot = np.empty(9), np.empty(I_GRADES + n_grades, np.int64)
     _person_sums(st.score, view.tie_mean, view.degree, view.friend_degree, st.black, st.red,
                  ctx.acted, ctx.seen, ctx.dissent_private, st.default_out, st.employer,
                  st.internalization, st.salience, st.risk, st.hardship, st.income, st.grade,
-                 fsum, isum, ftot, itot)
+                 _parts(n), ftot, itot)
     return ftot, itot
 
 

@@ -16,6 +16,11 @@ community's partner communities).  The candidate refuses with probability
 refusal * cost_proposer ("the man who could not get a date"); the proposer avoids a
 candidate with probability refusal * cost_candidate; a candidate at or above its own initial
 friend count declines, so nobody has more friend ties than it started with.
+
+The code, in the order `step` (at the end) runs it: the costs (`tie_cost`); the cuts, drawn
+(`_cuts`, over `_may_cut` and `_cuts_against`) then applied (`_apply_cuts`); the proposals,
+their proposers (`_proposers`), drawn against the graph in parallel (`_proposals`, over
+`_first_hop`, `_refusals` and `_outcome`) and settled in turn (`_form`).
 """
 
 from __future__ import annotations
