@@ -94,6 +94,16 @@ def emit(result: dict) -> None:
     print(MARKER + json.dumps(result), flush=True)
 
 
+def serve(block, ready: dict) -> None:
+    """Serve timed blocks to `paired.py`: emit `ready`, then for each line read from stdin run
+    `block()` and emit what it returns, until stdin closes.  The process waits (idle, blocked on
+    the read) while the other model runs, so the two never run at once."""
+    emit(dict(ready, ready=True))
+    for line in sys.stdin:
+        if line.strip():
+            emit(block())
+
+
 def machine() -> dict:
     """The machine: CPU model, cores, caches, memory (from /proc and lscpu)."""
     info: dict = {"nproc": os.cpu_count(), "platform": platform.platform()}

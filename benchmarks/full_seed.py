@@ -4,6 +4,7 @@ against each phase's own bound, peak memory.  Run it in a fresh process per size
 
     python -m benchmarks.full_seed --n 1000000 --steps 24 [--degree 10] [--bandwidth GBps]
                                    [--ns-per-random NS]
+    python -m benchmarks.full_seed --n 100000 --steps 120 --serve    # for paired.py
 
 Two parts, in one process.  First the rate: `--steps` steps as a user runs them, nothing
 wrapped; the first step loads the compiled kernels from Numba's cache and is the warm-up (the
@@ -216,6 +217,51 @@ def _cand(sim) -> tuple[int, int]:
     return len(cand), int((g.indptr[cand + 1] - g.indptr[cand]).sum())
 
 
+def _scenario(n: int, steps: int, degree: float, seed: int):
+    import credsim
+    return credsim.load_scenario("seed", overrides={"population.agents": n, "network.mean_degree": degree,
+                                                    "run.steps": steps, "run.seed": seed})
+
+
+def timed_steps(sim, steps: int, quiet: bool = False) -> list[float]:
+    """Seconds of each of `steps` plain steps (nothing wrapped)."""
+    per_step = []
+    for t in range(steps):
+        t1 = time.perf_counter()
+        sim.step()
+        per_step.append(time.perf_counter() - t1)
+        if not quiet:
+            log(f"  step {t}: {per_step[-1]:.3f} s")
+    return per_step
+
+
+def rate_after_first(n: int, per_step: list[float]) -> float:
+    """Agent-steps/s as Mesa's is measured: the steps after the warm-up step."""
+    later = per_step[1:] if len(per_step) > 1 else per_step
+    return n * len(later) / sum(later)
+
+
+def serve(n: int, steps: int, degree: float, seed: int) -> None:
+    """For `paired.py`: per line read from stdin, a fresh simulation of the scenario (built
+    untimed) and `steps` plain steps; the rate as `run` measures it."""
+    import credsim
+
+    try:
+        from .common import serve as serve_blocks
+    except ImportError:
+        from common import serve as serve_blocks
+    sc = _scenario(n, steps, degree, seed)
+    credsim.Simulation(sc).step()  # the kernels loaded (or compiled) before the first block
+
+    def block() -> dict:
+        gc.collect()
+        sim = credsim.Simulation(sc)
+        per_step = timed_steps(sim, steps, quiet=True)
+        return {"step_s": statistics.median(per_step[1:] or per_step),
+                "agent_steps_per_s": rate_after_first(n, per_step)}
+    serve_blocks(block, {"bench": "full_seed", "n": n, "steps": steps, "mean_degree_requested": degree})
+
+
 def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
         phase_steps: int | None = None) -> dict:
     """`steps` steps timed as a user runs them (no wrappers; the first is the warm-up, as in the
@@ -227,8 +273,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
     from credsim.engine import simulation as S
 
     phase_steps = steps if phase_steps is None else phase_steps
-    sc = credsim.load_scenario("seed", overrides={"population.agents": n, "network.mean_degree": degree,
-                                                   "run.steps": max(steps, phase_steps), "run.seed": seed})
+    sc = _scenario(n, max(steps, phase_steps), degree, seed)
     times: dict[str, float] = {}
     label = ["other"]
 
@@ -260,12 +305,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
         f"peak so far {peak_init / 2**30:.2f} GiB")
     peak_reset = reset_peak()  # from here VmHWM is the steps' own peak
     # 1. the rate: plain steps, nothing wrapped
-    per_step = []
-    for t in range(steps):
-        t1 = time.perf_counter()
-        sim.step()
-        per_step.append(time.perf_counter() - t1)
-        log(f"  step {t}: {per_step[-1]:.3f} s")
+    per_step = timed_steps(sim, steps)
     peak_steps = peak_rss_bytes() if peak_reset else None
     peak_run = max(peak_init, peak_steps or 0)
     # 2. the breakdown: the same steps again, every phase and kernel timed, every draw counted
@@ -322,7 +362,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
         "init_s": init_s, "society_s": society_s, "init_rest_s": init_s - society_s,
         "steps_s": total, "step_s": stats(per_step), "first_step_s": per_step[0],
         # the rate as Mesa's is measured: the steps after a warm-up step, nothing wrapped
-        "agent_steps_per_s": n * len(later) / sum(later),
+        "agent_steps_per_s": rate_after_first(n, per_step),
         "agent_steps_per_s_whole": n * steps / total,  # the first step (kernels loaded) included
         "agent_steps_per_s_steady": n / statistics.median(later),
         "est_120_steps_s": est_120,
@@ -390,7 +430,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-count-rng", action="store_true", help="do not wrap the generators to count draws")
     ap.add_argument("--phase-steps", type=int, default=None,
                     help="steps of the run made again, timed by phase (default: --steps)")
+    ap.add_argument("--serve", action="store_true",
+                    help="for paired.py: a fresh run of --steps steps per line read from stdin, its rate")
     a = ap.parse_args(argv)
+    if a.serve:
+        serve(a.n, a.steps, a.degree, a.seed)
+        return {}
     log(f"full seed n={a.n:,} degree={a.degree} steps={a.steps}")
     res = run(a.n, a.steps, a.degree, a.seed, count_rng=not a.no_count_rng, phase_steps=a.phase_steps)
     bw, nsr = a.bandwidth, a.ns_per_random

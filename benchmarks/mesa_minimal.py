@@ -19,6 +19,8 @@ Three ways to hold the network, `--space`:
 Only the steps are timed; building the graph and the agents is reported separately.
 
     .venv-mesa/bin/python benchmarks/mesa_minimal.py --n 100000 --steps 5 --reps 3
+
+With `--serve`, the model stays up and runs `--steps` steps each time `paired.py` asks.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mesa  # noqa: E402
 import networkx as nx  # noqa: E402
 
-from common import emit, log, stats  # noqa: E402
+from common import emit, log, serve, stats  # noqa: E402
 
 BASE = 1000.0
 
@@ -118,6 +120,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions (one model, consecutive blocks)")
     ap.add_argument("--space", choices=("list", "network", "networkgrid"), default="list")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--serve", action="store_true",
+                    help="for paired.py: after the warm-up, run --steps steps per line read from stdin")
     a = ap.parse_args(argv)
     t = time.perf_counter()
     model = MinimalModel(a.n, a.degree, a.space, a.seed)
@@ -125,6 +129,16 @@ def main(argv=None) -> dict:
     log(f"mesa[{a.space}] n={a.n}: built in {build:.1f} s")
     model.step()  # warm-up (lazy caches such as the cell neighbourhoods)
     gc.collect()
+    if a.serve:
+        def block() -> dict:
+            t = time.perf_counter()
+            for _ in range(a.steps):
+                model.step()
+            dt = (time.perf_counter() - t) / a.steps
+            return {"step_s": dt, "agent_steps_per_s": a.n / dt}
+        serve(block, {"bench": "mesa_minimal", "mesa_version": mesa.__version__, "space": a.space, "n": a.n,
+                      "mean_degree": 2.0 * model.ties / a.n, "build_s": build})
+        return {}
     per_step = []
     for r in range(a.reps):
         t = time.perf_counter()

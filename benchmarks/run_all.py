@@ -10,6 +10,9 @@ Each benchmark runs in a fresh subprocess (its peak memory is its own):
   rngcost     ns per random number (NumPy float32; counter-based splitmix64 in Numba)
   mesa        the minimal model in Mesa 3.5.1, in the Mesa venv (`.venv-mesa`, Python 3.12+);
               skipped, with the command that makes the venv, where it is missing
+  paired      Mesa's minimal model and the full `seed` at 1e5 in alternating blocks, about a
+              second each (`paired.py`): the ratio to Mesa the target reads, both rates taken
+              in the same minutes (needs the Mesa venv too)
   minimal     the minimal model on credsim's own network (`plain` loop and `blocked` kernel),
               at 1e5, 1e6, 1e7: agent-steps/s and the ratio to its memory-bandwidth bound
   seed        the full `seed` scenario at 1e5, 1e6, 1e7: society generation, agent-steps/s,
@@ -107,11 +110,11 @@ def plan(args) -> dict:
     if args.quick:
         p = {"minimal": [(100_000, 10, 3), (1_000_000, 10, 3)],
              "seed": [(100_000, 24, 1), (1_000_000, 6, 1)],
-             "mesa": (100_000, 2, 2)}
+             "mesa": (100_000, 2, 2), "paired": (100_000, 4, 24)}
     else:
         p = {"minimal": [(100_000, 20, 5), (1_000_000, 10, 5), (10_000_000, 5, 5)],
              "seed": [(100_000, 120, 3), (1_000_000, 24, 1), (10_000_000, args.steps_1e7, 1)],
-             "mesa": (100_000, 3, 3)}
+             "mesa": (100_000, 3, 3), "paired": (100_000, 16, 120)}
     if args.sizes:
         keep = {int(float(s)) for s in args.sizes.split(",")}
         p["minimal"] = [x for x in p["minimal"] if x[0] in keep]
@@ -123,7 +126,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a few minutes: no 1e7, fewer steps and repetitions")
     ap.add_argument("--sizes", default=None, help="comma list of sizes to keep, e.g. 1e5,1e6")
-    ap.add_argument("--only", default=None, help="comma list of parts: stream,gather,rngcost,mesa,minimal,seed")
+    ap.add_argument("--only", default=None,
+                    help="comma list of parts: stream,gather,rngcost,mesa,paired,minimal,seed")
     ap.add_argument("--degree", type=float, default=10.0, help="mean degree of the seed runs below 1e7 (seed default)")
     ap.add_argument("--degree-1e7", type=float, default=20.0, help="mean degree of the seed run at 1e7 (the target's)")
     ap.add_argument("--steps-1e7", type=int, default=8, help="steps of the seed run at 1e7 (extrapolated to 120)")
@@ -192,7 +196,8 @@ def _write(stem: Path, data: dict, md: str, note: str = "") -> None:
 
 def _measure(args, argv, stem: Path) -> dict:
     """One run of every benchmark asked for; its figures to stem.json and its tables to stem.md."""
-    parts = set(args.only.split(",")) if args.only else {"stream", "gather", "rngcost", "mesa", "minimal", "seed"}
+    parts = set(args.only.split(",")) if args.only else {"stream", "gather", "rngcost", "mesa", "paired", "minimal",
+                                                         "seed"}
     p = plan(args)
     t_start = time.perf_counter()
     out: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -226,6 +231,13 @@ def _measure(args, argv, stem: Path) -> dict:
             msg = f"skipped: no Mesa venv at {args.mesa_python}; make it with: {MESA_VENV_HELP}"
             log(msg)
             out["mesa"] = {"skipped": msg}
+    if "paired" in parts:
+        n, pairs, steps = p["paired"]
+        if Path(args.mesa_python).exists():
+            out["paired"] = _run(_py("paired", "--n", n, "--pairs", pairs, "--seed-steps", steps, "--degree",
+                                     args.degree, "--mesa-python", args.mesa_python, "--space", args.mesa_space), 3600)
+        else:
+            out["paired"] = {"skipped": f"skipped: no Mesa venv at {args.mesa_python}; make it with: {MESA_VENV_HELP}"}
     extra_bw = ["--bandwidth", bw] if bw else []
     extra_nsr = ["--ns-per-random", nsr] if nsr else []
     if "minimal" in parts:
@@ -465,6 +477,17 @@ def markdown(out: dict) -> str:
         L.append(f"| credsim full `seed` ({r['steps']} steps) | {_size(r['n'])} | {r['live_ties_per_person']:.1f} | "
                  f"{_si(r['agent_steps_per_s'])} ({_si(r.get('agent_steps_per_s_best'))}) | {_f(spread, '{:.0%}', note)} | {_gib(r['peak_rss_bytes'])} | "
                  f"{r['society_s']:.1f} s | {_f(r.get('ratio_to_mesa'), '{:,.1f}')} | {_f(r.get('ratio_to_bound'))} |")
+    pa = out.get("paired") or {}
+    if "skipped" in pa or "error" in pa:
+        L += ["", f"**Paired blocks**: {pa.get('skipped') or pa.get('error')}"]
+    elif pa:
+        m, c, pr = pa["mesa_agent_steps_per_s"], pa["seed_agent_steps_per_s"], pa["pair_ratio"]
+        L += ["", f"**Paired blocks** (`paired.py`: Mesa's minimal model, {pa['mesa'].get('mesa_version')} "
+              f"`{pa['mesa'].get('space')}`, and the full `seed`, both at {_size(pa['n'])}, in turn, Mesa first in even "
+              f"pairs; {pa['pairs']} pairs of one Mesa step and one fresh {pa['seed'].get('steps')}-step run): Mesa "
+              f"{_si(m['median'])} ({_si(m['min'])}-{_si(m['max'])}), `seed` {_si(c['median'])} ({_si(c['min'])}-"
+              f"{_si(c['max'])}) agent-steps/s; **{pa['ratio_to_mesa']:.1f}x** (the medians' ratio, the target's "
+              f"figure); the pairs' own ratios {pr['median']:.1f}x median, {pr['min']:.1f}-{pr['max']:.1f}x."]
     mins = [r for r in out.get("minimal") or [] if "kernels" in r]
     far = ", ".join(f"{r['far_ties_per_person']:.2f}" for r in mins)
     gather_note = (f"Gather-aware: the minimal kernel's bound with each far tie ({far} per person at "

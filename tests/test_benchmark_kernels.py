@@ -155,3 +155,22 @@ def test_full_seed_times_kernels_apart_and_restores_them():
     assert res["phase_steps"] == 3 and res["step_s"]["n"] == 3 and res["phase_step_s"]["n"] == 3
     assert res["agent_steps_per_s"] == pytest.approx(2_000 * 2 / (res["steps_s"] - res["first_step_s"]))
     assert res["agent_steps_per_s_whole"] == pytest.approx(2_000 * 3 / res["steps_s"])
+
+
+def test_full_seed_serves_fresh_runs_at_the_rate_run_measures(monkeypatch, capsys):
+    """`full_seed --serve` (paired.py's credsim side): one fresh run per line read, each reported
+    as `run` reports its rate (the steps after the first)."""
+    import io
+    import json
+
+    fs = pytest.importorskip("benchmarks.full_seed")
+    from benchmarks.common import MARKER
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("go\n\ngo\n"))
+    fs.main(["--n", "2000", "--steps", "3", "--degree", "10", "--serve"])
+    got = [json.loads(line[len(MARKER):]) for line in capsys.readouterr().out.splitlines()
+           if line.startswith(MARKER)]
+    assert got[0]["ready"] and got[0]["n"] == 2000 and len(got) == 3  # ready, then one per "go"
+    for r in got[1:]:
+        assert r["agent_steps_per_s"] > 0 and r["step_s"] > 0
+    assert fs.rate_after_first(10, [5.0, 1.0, 3.0]) == 10 * 2 / 4.0

@@ -90,3 +90,37 @@ def test_combine_command_writes_the_medians_and_refuses_what_is_not_a_run(tmp_pa
     with pytest.raises(SystemExit):
         run_all.main(["--runs", "0"])
     assert "--runs 0: allowed: 1 or more" in capsys.readouterr().err
+
+
+def test_the_ratio_to_mesa_comes_from_the_paired_blocks_where_a_run_has_them():
+    out = result(x_mesa=95.0)  # the `seed` part's rate over the `mesa` part's, minutes apart
+    out["paired"] = {"ratio_to_mesa": 104.0, "pair_ratio": {"median": 99.0}}
+    assert values(out)["seed_1e5_x_mesa"] == (104.0, True)
+    for failed in ({"skipped": "no Mesa venv"}, {"error": "exit 1"}):
+        out["paired"] = failed
+        assert values(out)["seed_1e5_x_mesa"] == (95.0, False)  # runs without it read as before
+    runs = [result(x_mesa=95.0), result(x_mesa=97.0)]
+    runs[0]["paired"] = {"ratio_to_mesa": 104.0}
+    c = T.combine(runs)
+    assert next(r for r in c["targets"] if r["key"] == "seed_1e5_x_mesa")["values"] == [104.0, 97.0]
+    md = T.combined_markdown(c)
+    assert "| 104.0 | 95.0 |" in md and "| - | 97.0 |" in md  # each run's paired and sequential figures
+
+
+def fake_server(rates):
+    """A `--serve` process that answers each block with the next of `rates` (agent-steps/s)."""
+    code = ("import sys; sys.path.insert(0, %r); from common import serve; r = iter(%r); "
+            "serve(lambda: {'agent_steps_per_s': next(r)}, {'n': 7})"
+            % (str(Path(__file__).resolve().parents[1] / "benchmarks"), list(rates)))
+    return [sys.executable, "-c", code]
+
+
+def test_paired_blocks_take_turns_abba_and_report_the_medians_ratio():
+    P = pytest.importorskip("benchmarks.paired")
+    res = P.measure(fake_server([1.0, 2.0, 4.0, 3.0, 100.0]), fake_server([10.0, 36.0, 20.0, 80.0, 50.0]), 5)
+    assert [r["first"] for r in res["rows"]] == ["mesa", "seed", "mesa", "seed", "mesa"]
+    assert [r["ratio"] for r in res["rows"]] == [10.0, 18.0, 5.0, pytest.approx(80 / 3), 0.5]
+    assert res["ratio_to_mesa"] == 36.0 / 3.0  # the medians' ratio, not the pairs' median (10.0)
+    assert res["pair_ratio"]["median"] == 10.0 and res["n"] == 7
+    with pytest.raises(RuntimeError, match="seed: no result"):
+        P.measure(fake_server([1.0]), [sys.executable, "-c", "pass"], 1)
