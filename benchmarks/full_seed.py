@@ -235,9 +235,14 @@ def timed_steps(sim, steps: int, quiet: bool = False) -> list[float]:
     return per_step
 
 
+def after_first(per_step: list[float]) -> list[float]:
+    """The steps after the warm-up step (all of them where there is only one)."""
+    return per_step[1:] if len(per_step) > 1 else per_step
+
+
 def rate_after_first(n: int, per_step: list[float]) -> float:
     """Agent-steps/s as Mesa's is measured: the steps after the warm-up step."""
-    later = per_step[1:] if len(per_step) > 1 else per_step
+    later = after_first(per_step)
     return n * len(later) / sum(later)
 
 
@@ -257,7 +262,7 @@ def serve(n: int, steps: int, degree: float, seed: int) -> None:
         gc.collect()
         sim = credsim.Simulation(sc)
         per_step = timed_steps(sim, steps, quiet=True)
-        return {"step_s": statistics.median(per_step[1:] or per_step),
+        return {"step_s": statistics.median(after_first(per_step)),
                 "agent_steps_per_s": rate_after_first(n, per_step)}
     serve_blocks(block, {"bench": "full_seed", "n": n, "steps": steps, "mean_degree_requested": degree})
 
@@ -352,7 +357,7 @@ def run(n: int, steps: int, degree: float, seed: int, count_rng: bool = True,
     cand_slots = statistics.mean(c[1] for c in cands) if cands else 0.0
     nbytes, missing = phase_bytes(sim, n, cand_slots, cand)
     g = sim.society.graph
-    later = per_step[1:] if len(per_step) > 1 else per_step
+    later = after_first(per_step)
     est_120 = total + (120 - steps) * statistics.median(later) if steps < 120 else None
     k = max(phase_steps, 1)
     return {

@@ -129,22 +129,22 @@ def main(argv=None) -> dict:
     log(f"mesa[{a.space}] n={a.n}: built in {build:.1f} s")
     model.step()  # warm-up (lazy caches such as the cell neighbourhoods)
     gc.collect()
+
+    def block() -> dict:
+        """`--steps` steps: seconds a step and agent-steps/s."""
+        t = time.perf_counter()
+        for _ in range(a.steps):
+            model.step()
+        dt = (time.perf_counter() - t) / a.steps
+        return {"step_s": dt, "agent_steps_per_s": a.n / dt}
+
     if a.serve:
-        def block() -> dict:
-            t = time.perf_counter()
-            for _ in range(a.steps):
-                model.step()
-            dt = (time.perf_counter() - t) / a.steps
-            return {"step_s": dt, "agent_steps_per_s": a.n / dt}
         serve(block, {"bench": "mesa_minimal", "mesa_version": mesa.__version__, "space": a.space, "n": a.n,
                       "mean_degree": 2.0 * model.ties / a.n, "build_s": build})
         return {}
     per_step = []
     for r in range(a.reps):
-        t = time.perf_counter()
-        for _ in range(a.steps):
-            model.step()
-        dt = (time.perf_counter() - t) / a.steps
+        dt = block()["step_s"]
         per_step.append(dt)
         log(f"  rep {r}: {dt * 1e3:.0f} ms/step, {a.n / dt:,.0f} agent-steps/s")
     rate = stats([a.n / s for s in per_step])

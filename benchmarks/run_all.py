@@ -96,6 +96,13 @@ def _py(module: str, *args) -> list[str]:
     return [sys.executable, "-m", f"benchmarks.{module}", *[str(a) for a in args]]
 
 
+def _no_mesa(args) -> dict:
+    """The result of a part that needs the Mesa venv where there is none: the command that makes it."""
+    msg = f"skipped: no Mesa venv at {args.mesa_python}; make it with: {MESA_VENV_HELP}"
+    log(msg)
+    return {"skipped": msg}
+
+
 def _mem_ok(kind: str, n: int, force: bool) -> str | None:
     need = NEED_GIB.get((kind, n))
     if need is None or force:
@@ -228,16 +235,14 @@ def _measure(args, argv, stem: Path) -> dict:
             out["mesa"] = _run([args.mesa_python, str(HERE / "mesa_minimal.py"), "--n", str(n), "--steps", str(steps),
                                 "--reps", str(reps), "--space", args.mesa_space], 3600)
         else:
-            msg = f"skipped: no Mesa venv at {args.mesa_python}; make it with: {MESA_VENV_HELP}"
-            log(msg)
-            out["mesa"] = {"skipped": msg}
+            out["mesa"] = _no_mesa(args)
     if "paired" in parts:
         n, pairs, steps = p["paired"]
         if Path(args.mesa_python).exists():
             out["paired"] = _run(_py("paired", "--n", n, "--pairs", pairs, "--seed-steps", steps, "--degree",
                                      args.degree, "--mesa-python", args.mesa_python, "--space", args.mesa_space), 3600)
         else:
-            out["paired"] = {"skipped": f"skipped: no Mesa venv at {args.mesa_python}; make it with: {MESA_VENV_HELP}"}
+            out["paired"] = _no_mesa(args)
     extra_bw = ["--bandwidth", bw] if bw else []
     extra_nsr = ["--ns-per-random", nsr] if nsr else []
     if "minimal" in parts:

@@ -38,10 +38,8 @@ def _x_mesa(out: dict) -> float | None:
     """credsim's full `seed` at 1e5 over Mesa's minimal model: from the paired blocks (`paired.py`,
     both rates taken in the same minutes) where they ran; else, as in the runs before the paired
     blocks existed (1-150), the `seed` part's rate over the `mesa` part's, measured minutes apart."""
-    p = out.get("paired")
-    if p and "error" not in p and "skipped" not in p and p.get("ratio_to_mesa") is not None:
-        return p["ratio_to_mesa"]
-    return sequential_x_mesa(out)
+    paired = (out.get("paired") or {}).get("ratio_to_mesa")  # none where it was skipped or failed
+    return sequential_x_mesa(out) if paired is None else paired
 
 
 def sequential_x_mesa(out: dict) -> float | None:
